@@ -1,0 +1,187 @@
+"""Static coding: the team's code map (charge code -> HCPCS [+ modifiers]) applied to lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import findings as F
+from .config import Config
+from .errors import InputError
+from .fields import field_specs
+from .normalize import clean_code, repair_hcpcs, split_modifiers
+from .reader import Table, read_table
+from .schema import failures, load_schema
+
+
+@dataclass
+class CodeMap:
+    table: Table
+    # One row per usable entry, indexed by charge code: hcpcs, modifiers, row (source row).
+    entries: pd.DataFrame
+    findings: pd.DataFrame  # MAP-* findings, rows and cells of the code map file
+
+
+def read_code_map(path: Path, config: Config) -> CodeMap:
+    specs = field_specs("code_map")
+    table = read_table(
+        path, specs, required=("charge_code", "hcpcs"), item_fields=("charge_code", "hcpcs")
+    )
+    df = table.data
+    code_col, hcpcs_col = table.col("charge_code"), table.col("hcpcs")
+    if code_col is None or hcpcs_col is None:  # --header-row can point anywhere
+        raise InputError(f"{path}: the code map needs a charge code and a HCPCS column")
+    charge = clean_code(df[code_col])
+    rep = repair_hcpcs(df[hcpcs_col], table.numeric.get(hcpcs_col), config.hcpcs_placeholders)
+    mods = rep.modifiers.copy()
+    check = {"hcpcs": rep.value}
+    sources = {"hcpcs": hcpcs_col}
+    for k, col in enumerate(table.fields.get("modifiers", [])):
+        m = split_modifiers(df[col], table.numeric.get(col)).value
+        mods = (mods.fillna("") + " " + m.fillna("")).str.strip()
+        mods = mods.mask(mods.eq(""))
+        tokens = m.str.split(" ", expand=True) if m.notna().any() else pd.DataFrame(index=df.index)
+        for j in tokens.columns:
+            check[f"modifier__{k}{j}"] = tokens[j].astype("str")
+            sources[f"modifier__{k}{j}"] = col
+    fc = failures(load_schema("code_map"), pd.DataFrame(check, index=df.index))
+    where = f"{Path(path).name}!"
+    found = []
+    bad_rows = set(fc["row"])
+    for _, f in fc.iterrows():  # few rows: a code map is small and mostly valid
+        col = sources.get(f["column"], f["column"])
+        found.append(
+            F.make(
+                "MAP-CODE-INVALID",
+                row=int(f["row"]),
+                column=col,
+                letter=where + table.letters[col],
+                value=str(f["value"]),
+                message=f"Code map entry for charge code '{charge.get(f['row'])}' has "
+                f"'{f['value']}' in '{col}', which is not a valid code; the entry is not "
+                "applied. Correct the code map.",
+            ).assign(charge_code=charge.get(f["row"]))
+        )
+    blank = rep.value.isna()
+    for row in df.index[blank & charge.notna()]:
+        found.append(
+            F.make(
+                "MAP-CODE-INVALID",
+                row=int(row),
+                column=hcpcs_col,
+                letter=where + table.letters[hcpcs_col],
+                value="",
+                message=f"Code map entry for charge code '{charge[row]}' has no HCPCS; it is "
+                "not applied. Fill in the code or remove the entry.",
+            ).assign(charge_code=charge[row])
+        )
+    entries = pd.DataFrame({"charge_code": charge, "hcpcs": rep.value, "modifiers": mods})
+    entries["row"] = entries.index
+    usable = entries[~entries.index.isin(bad_rows) & entries["hcpcs"].notna()]
+    usable = usable[usable["charge_code"].notna()]
+    distinct = usable.drop_duplicates(["charge_code", "hcpcs", "modifiers"])
+    dup_keys = distinct["charge_code"][distinct["charge_code"].duplicated()].unique()
+    dups = usable[usable["charge_code"].isin(dup_keys)]
+    if len(dups):
+        listing = dups.groupby("charge_code")["hcpcs"].agg(lambda s: ", ".join(sorted(set(s))))
+        found.append(
+            F.make(
+                "MAP-KEY-DUPLICATE",
+                pd.Series(True, index=dups.index),
+                column=code_col,
+                letter=where + table.letters[code_col],
+                value=dups["charge_code"],
+                charge_code=dups["charge_code"],
+                message="The code map gives charge code '"
+                + dups["charge_code"]
+                + "' different codes ("
+                + dups["charge_code"].map(listing)
+                + "); none is applied. Keep one entry per charge code.",
+            )
+        )
+    good = distinct[~distinct["charge_code"].isin(dup_keys)].set_index("charge_code")
+    return CodeMap(table, good, F.combine(found))
+
+
+def apply_code_map(frame: pd.DataFrame, code_map: CodeMap | None, config: Config) -> list:
+    """Fill coded_hcpcs / coded_modifiers / code_source in ``frame``; return findings."""
+    hcpcs = frame["hcpcs"]
+    repaired = frame["hcpcs_repaired"]
+    frame["coded_hcpcs"] = hcpcs
+    frame["coded_modifiers"] = frame["modifiers"]
+    source = pd.Series("", index=frame.index, dtype="str")
+    source = source.mask(hcpcs.notna(), "existing").mask(hcpcs.notna() & repaired, "repaired")
+    frame["code_source"] = source
+    if code_map is None:
+        return []
+    charge = frame["charge_code"]
+    map_code = charge.map(code_map.entries["hcpcs"])
+    map_mods = charge.map(code_map.entries["modifiers"])
+    eligible = ~frame["soft"]
+    if config.attach_to == "ancillary":
+        eligible &= frame["ancillary"]
+    attach = eligible & hcpcs.isna() & map_code.notna()
+    conflict = hcpcs.notna() & map_code.notna() & hcpcs.ne(map_code)
+    take = attach | (conflict & config.map_wins)
+    frame["coded_hcpcs"] = hcpcs.mask(take, map_code)
+    frame["coded_modifiers"] = frame["modifiers"].mask(take, map_mods)
+    frame["code_source"] = source.mask(take, "code map")
+    active = frame["active"]
+    where = code_map.table.path.name
+    mods_text = map_mods.fillna("").map(lambda m: f" with modifiers {m}" if m else "")
+    out = [
+        F.make(
+            "HCPCS-ATTACHED",
+            attach & active,
+            column=frame["hcpcs_col"],
+            value=map_code,
+            suggested=map_code,
+            charge_code=charge,
+            message="HCPCS "
+            + map_code
+            + mods_text
+            + " was attached from the code map ("
+            + where
+            + "). No action needed; the coded output carries it.",
+        ),
+        F.make(
+            "HCPCS-MAP-CONFLICT",
+            conflict & active,
+            column=frame["hcpcs_col"],
+            value=hcpcs,
+            suggested=map_code,
+            charge_code=charge,
+            message="The line's HCPCS "
+            + hcpcs
+            + " differs from the code map's "
+            + map_code
+            + " ("
+            + where
+            + "); "
+            + ("the map's code was applied" if config.map_wins else "the line keeps its own code")
+            + ". Decide which is right and correct the other.",
+        ),
+    ]
+    known = set(charge.dropna())
+    entries = code_map.entries
+    unmatched = entries[~entries.index.isin(known)]
+    if len(unmatched):
+        col = code_map.table.col("charge_code")
+        letter = f"{where}!{code_map.table.letters[col]}"
+        codes = pd.Series(unmatched.index.to_numpy(), index=unmatched["row"].to_numpy())
+        out.append(
+            F.make(
+                "MAP-UNMATCHED",
+                pd.Series(True, index=codes.index),
+                column=col,
+                letter=letter,
+                value=codes,
+                charge_code=codes,
+                message="Code map entry for charge code '"
+                + codes
+                + "' matches no chargemaster line. Remove it or check the charge code.",
+            )
+        )
+    return out

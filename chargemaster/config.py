@@ -1,0 +1,153 @@
+"""Site configuration: revenue-code families, static-coding policy, severities, aliases.
+
+The defaults live in ``defaults.toml`` beside this module, which is also the documentation of
+every key. A user file is merged over them table by table and checked strictly: an unknown key
+or a value of the wrong type is an error that names the key, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .catalog import RULES, Severity
+from .errors import ConfigError
+
+DEFAULTS_TEXT = resources.files("chargemaster").joinpath("defaults.toml").read_text("utf-8")
+
+# Tables whose keys are the user's own names (families, code families, rule ids, fields).
+_OPEN_TABLES = {"families", "department_families", "code_families", "severity", "aliases"}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFamily:
+    name: str
+    codes: tuple[str, ...]
+    revenue_families: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    families: dict[str, tuple[str, ...]]
+    ancillary_families: tuple[str, ...]
+    requires_hcpcs: tuple[str, ...]
+    soft_coded_departments: tuple[str, ...]
+    map_wins: bool
+    attach_to: str
+    department_families: dict[str, tuple[str, ...]]
+    code_families: tuple[CodeFamily, ...]
+    inactive_status: frozenset[str]
+    soft_coding_values: frozenset[str]
+    hcpcs_placeholders: frozenset[str]
+    severity: dict[str, str]
+    aliases: dict[str, tuple[str, ...]]
+    source: str = "built-in defaults"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The defaults, with the user's TOML file merged over them when given."""
+    raw = tomllib.loads(DEFAULTS_TEXT)
+    source = "built-in defaults"
+    if path is not None:
+        try:
+            user = tomllib.loads(Path(path).read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        _merge(raw, user, str(path))
+        source = str(path)
+    return _build(raw, source)
+
+
+def _merge(base: dict[str, Any], user: dict[str, Any], where: str) -> None:
+    for table, value in user.items():
+        if table not in base:
+            known = ", ".join(sorted(base))
+            raise ConfigError(f"{where}: unknown key '{table}' (known tables: {known})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: '{table}' must be a table, like [{table}]")
+        if table in _OPEN_TABLES:
+            base[table].update(value)
+            continue
+        for key, item in value.items():
+            if key not in base[table]:
+                known = ", ".join(sorted(base[table]))
+                raise ConfigError(f"{where}: unknown key '{table}.{key}' (known: {known})")
+            if type(item) is not type(base[table][key]):
+                expected = type(base[table][key]).__name__
+                raise ConfigError(f"{where}: '{table}.{key}' must be a {expected}")
+            base[table][key] = item
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"config: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _build(raw: dict[str, Any], source: str) -> Config:
+    families = {k: _strings(v, f"families.{k}") for k, v in raw["families"].items()}
+    for name, prefixes in families.items():
+        for p in prefixes:
+            if not (p.isdigit() and len(p) in (3, 4)):
+                raise ConfigError(
+                    f"config: families.{name}: '{p}' is not a 3-digit prefix or 4-digit code"
+                )
+    sc = raw["static_coding"]
+    for key in ("ancillary_families", "requires_hcpcs"):
+        for fam in _strings(sc[key], f"static_coding.{key}"):
+            if fam not in families:
+                raise ConfigError(f"config: static_coding.{key} names unknown family '{fam}'")
+    if sc["attach_to"] not in ("ancillary", "all"):
+        raise ConfigError("config: static_coding.attach_to must be 'ancillary' or 'all'")
+    code_families = []
+    for name, spec in raw["code_families"].items():
+        if not isinstance(spec, dict) or set(spec) != {"codes", "revenue_families"}:
+            raise ConfigError(
+                f"config: code_families.{name} needs exactly 'codes' and 'revenue_families'"
+            )
+        revs = _strings(spec["revenue_families"], f"code_families.{name}.revenue_families")
+        for fam in revs:
+            if fam not in families:
+                raise ConfigError(f"config: code_families.{name} names unknown family '{fam}'")
+        codes = _strings(spec["codes"], f"code_families.{name}.codes")
+        for rng in codes:
+            lo, _, hi = rng.partition("-")
+            if len(lo) != 5 or (hi and len(hi) != 5):
+                raise ConfigError(f"config: code_families.{name}: bad range '{rng}'")
+        code_families.append(CodeFamily(name, codes, revs))
+    severity = {}
+    for rule_id, sev in raw["severity"].items():
+        if rule_id not in RULES:
+            raise ConfigError(f"config: severity: unknown rule id '{rule_id}'")
+        if sev not in {s.value for s in Severity}:
+            raise ConfigError(f"config: severity.{rule_id} must be error, warning or info")
+        severity[rule_id] = sev
+    upper = lambda xs, key: frozenset(s.strip().upper() for s in _strings(xs, key))  # noqa: E731
+    return Config(
+        families=families,
+        ancillary_families=tuple(sc["ancillary_families"]),
+        requires_hcpcs=tuple(sc["requires_hcpcs"]),
+        soft_coded_departments=tuple(
+            s.strip().upper() for s in _strings(sc["soft_coded_departments"], "soft_coded")
+        ),
+        map_wins=sc["map_wins"],
+        attach_to=sc["attach_to"],
+        department_families={
+            k: tuple(w.upper() for w in _strings(v, f"department_families.{k}"))
+            for k, v in raw["department_families"].items()
+        },
+        code_families=tuple(code_families),
+        inactive_status=upper(raw["status"]["inactive"], "status.inactive"),
+        soft_coding_values=upper(raw["coding_method"]["soft"], "coding_method.soft"),
+        hcpcs_placeholders=upper(raw["hcpcs"]["placeholders"], "hcpcs.placeholders"),
+        severity=severity,
+        aliases={k: _strings(v, f"aliases.{k}") for k, v in raw["aliases"].items()},
+        source=source,
+    )

@@ -1,0 +1,171 @@
+"""The nightly run as straight-line code: read -> repair -> contract -> static coding -> rules.
+
+``run`` is the library entry point a notebook user calls; the CLI is a thin layer over it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from . import findings as F
+from .catalog import FINDING_COLUMNS, RULES, Severity
+from .codemap import CodeMap, apply_code_map, read_code_map
+from .config import Config, load_config
+from .errors import InputError
+from .fields import REVENUE_FIELDS, field_specs
+from .prepare import Lines, prepare
+from .reader import Table, read_table
+from .rules import run_rules
+from .schema import contract_findings
+
+log = logging.getLogger("chargemaster")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    chargemaster: Path
+    code_map: Path | None = None
+    config: Path | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    as_of: dt.date | None = None
+
+
+@dataclass
+class Result:
+    options: RunOptions
+    config: Config
+    table: Table
+    lines: Lines
+    code_map: CodeMap | None
+    findings: pd.DataFrame  # FINDING_COLUMNS, sorted by severity then row
+    as_of: dt.date
+    stats: dict = field(default_factory=dict)
+
+    def count(self, severity: Severity) -> int:
+        return int(self.findings["severity"].eq(severity.value).sum())
+
+    def exit_code(self, fail_on: str = "error") -> int:
+        """0 clean, 1 findings at or above ``fail_on`` ('error', 'warning' or 'never')."""
+        if fail_on == "never":
+            return 0
+        levels = {"error": ["error"], "warning": ["error", "warning"]}[fail_on]
+        return int(self.findings["severity"].isin(levels).any())
+
+
+def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> Result:
+    """Check one chargemaster; never writes anything."""
+    started = time.perf_counter()
+    step = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        timings[name] = round(time.perf_counter() - t0, 3)
+        log.debug("stage %s: %.3f s", name, timings[name])
+        return time.perf_counter()
+
+    t = time.perf_counter()
+    config = load_config(options.config)
+    as_of = options.as_of or dt.date.today()
+    step(f"Reading {options.chargemaster}")
+    specs = field_specs("chargemaster", config.aliases)
+    table = read_table(options.chargemaster, specs, options.sheet, options.header_row)
+    if not table.fields.get("description"):
+        raise InputError(
+            f"{options.chargemaster}: no description column in the header row "
+            f"{table.header_row} (headers seen: {', '.join(table.headers)})"
+        )
+    t = lap("read", t)
+    step(f"Checking {len(table.data):,} lines")
+    lines = prepare(table, config, as_of)
+    t = lap("repair", t)
+    active_rows = lines.frame.index[lines.frame["active"]]
+    parts = [lines.findings]
+    parts.append(
+        contract_findings(
+            lines.check.loc[active_rows],
+            lines.check_source,
+            table.letters,
+            lines.frame["charge_code"],
+        )
+    )
+    t = lap("contract", t)
+    code_map = None
+    if options.code_map is not None:
+        step(f"Reading code map {options.code_map}")
+        code_map = read_code_map(options.code_map, config)
+        parts.append(code_map.findings)
+    has = {f for f, cols in table.fields.items() if cols}
+    if has & set(REVENUE_FIELDS):
+        has.add("revenue_code")
+    if code_map is not None and "charge_code" not in has:
+        parts.append(
+            F.make(
+                "RULE-SKIPPED",
+                message="Static coding did not run: the chargemaster has no charge code column "
+                "to match the code map on.",
+                value="static coding",
+                row=table.header_row,
+            )
+        )
+        code_map_applied = None
+    else:
+        code_map_applied = code_map
+    parts.extend(apply_code_map(lines.frame, code_map_applied, config))
+    t = lap("static coding", t)
+    parts.extend(run_rules(lines, config, has))
+    t = lap("rules", t)
+    found = finalize(F.combine(parts), table, lines, config)
+    lap("collect", t)
+    frame = lines.frame
+    stats = {
+        "input": str(options.chargemaster),
+        "sheet": table.sheet,
+        "header_row": table.header_row,
+        "lines": len(frame),
+        "active_lines": int(frame["active"].sum()),
+        "skipped_rows": int(sum(table.skipped.values())),
+        "skipped_detail": dict(table.skipped),
+        "ancillary_lines": int((frame["ancillary"] & frame["active"]).sum()),
+        "statically_coded": int(frame["code_source"].eq("code map").sum()),
+        "code_map": str(options.code_map) if options.code_map else "",
+        "code_map_entries": len(code_map.entries) if code_map is not None else 0,
+        "as_of": as_of.isoformat(),
+        "config": config.source,
+        "version": __version__,
+        "timings": timings,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return Result(options, config, table, lines, code_map, found, as_of, stats)
+
+
+def finalize(found: pd.DataFrame, table: Table, lines: Lines, config: Config) -> pd.DataFrame:
+    """Severity (with overrides), A1 cell, charge code; sorted by severity, row, rule."""
+    if found.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in FINDING_COLUMNS})
+    found = found.copy()
+    letter = found["letter"].where(found["letter"].notna(), found["column"].map(table.letters))
+    row = pd.to_numeric(found["row"], errors="coerce").astype("Int64")
+    cell = letter.astype("object").where(letter.notna() & row.notna(), None)
+    found["cell"] = [
+        f"{c}{r}" if c is not None else None
+        for c, r in zip(cell, row.astype("object"), strict=True)
+    ]
+    found["row"] = row
+    severity = {rid: config.severity.get(rid, r.severity.value) for rid, r in RULES.items()}
+    found["severity"] = found["rule"].map(severity)
+    rank = found["severity"].map({"error": 0, "warning": 1, "info": 2})
+    order = (
+        pd.DataFrame({"rank": rank, "row": row.fillna(0), "rule": found["rule"]})
+        .sort_values(["rank", "row", "rule"], kind="stable")
+        .index
+    )
+    return found.loc[order, FINDING_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,371 @@
+"""Read a chargemaster (or code map) export into a text table with source row numbers.
+
+Real exports carry title blocks, disclaimers, several sheets, repeated page headers, section
+rows and footers. This module finds the sheet and the header row, maps headers to canonical
+fields, and keeps every value as text: a number cell is turned back into its digits here, and
+which cells were numbers is remembered so the repair can be reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from .errors import InputError
+from .fields import IDENTIFYING, FieldSpec, map_headers, normalize_header
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+HEADER_SCAN_ROWS = 60
+csv.field_size_limit(2**31 - 1)
+
+
+@dataclass
+class Grid:
+    """One sheet as read: rows of raw cell values, row 0 = spreadsheet row 1."""
+
+    sheet: str
+    rows: list[list[Any]]
+    encoding: str = ""
+    delimiter: str = ""
+
+
+@dataclass
+class Table:
+    path: Path
+    sheet: str  # "" for a CSV file
+    header_row: int  # 1-based row (or CSV record) of the header
+    headers: list[str]  # as written in the file (made unique), in sheet order
+    data: pd.DataFrame  # item lines only; text; index = source row number
+    numeric: dict[str, pd.Series]  # column -> True where the cell was stored as a number
+    fields: dict[str, list[str]]  # canonical field -> columns
+    unmapped: list[str]
+    letters: dict[str, str]  # column -> spreadsheet column letter
+    skipped: Counter = field(default_factory=Counter)  # non-item rows by kind
+    encoding: str = ""
+    delimiter: str = ""
+
+    def col(self, field_name: str) -> str | None:
+        cols = self.fields.get(field_name)
+        return cols[0] if cols else None
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a person sees in it; integral numbers lose Excel's float '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_grids(path: Path) -> list[Grid]:
+    """Every sheet of a workbook, or the one table of a delimited text file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a chargemaster file")
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes)")
+    if suffix in EXCEL_SUFFIXES:
+        return _read_workbook(path)
+    if suffix in CSV_SUFFIXES:
+        return [_read_delimited(path)]
+    raise InputError(
+        f"{path}: unsupported file type '{suffix}' (use .xlsx, .xlsm, .xls, .csv or .txt)"
+    )
+
+
+def _read_workbook(path: Path) -> list[Grid]:
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        grids = []
+        for name in book.sheet_names:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            grids.append(Grid(name, rows))
+    except Exception as exc:  # calamine raises its own types for corrupt/encrypted files
+        raise InputError(f"{path}: cannot read the workbook ({_short(exc)})") from None
+    return grids
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _decode(raw: bytes, path: Path) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    for encoding in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path}: cannot decode the text file")  # latin-1 never fails
+
+
+def _read_delimited(path: Path) -> Grid:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{path}: not a text file (binary content); is it a renamed workbook?")
+    text, encoding = _decode(raw, path)
+    delimiter = _sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return Grid("", rows, encoding, delimiter)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the most of the first records into the same field count."""
+    sample = text[:200_000]
+    best, best_score = ",", (0, 0)
+    for delimiter in (",", "\t", "|", ";"):
+        try:
+            records = []
+            for i, rec in enumerate(
+                csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            ):
+                if i >= 60:
+                    break
+                records.append(len(rec))
+        except csv.Error:
+            continue
+        counts = Counter(n for n in records if n > 1)
+        if not counts:
+            continue
+        width, freq = counts.most_common(1)[0]
+        if (freq, width) > best_score:
+            best, best_score = delimiter, (freq, width)
+    return best
+
+
+def _row_fields(row: list[Any], index: dict[str, tuple[str, int]]) -> set[str]:
+    found = set()
+    for value in row:
+        if isinstance(value, str) and value.strip():
+            hit = index.get(normalize_header(value))
+            if hit:
+                found.add(hit[0])
+    return found
+
+
+def _score(found: set[str], required: tuple[str, ...]) -> tuple[int, int] | None:
+    """None unless the row names every required field and one identifying field."""
+    if any(f not in found for f in required):
+        return None
+    ident = sum(1 for f in IDENTIFYING if f in found or (f == "revenue_code" and _has_rev(found)))
+    if ident < 1:
+        return None
+    return (ident, len(found))
+
+
+def _has_rev(found: set[str]) -> bool:
+    return bool(found & {"revenue_code", "revenue_code_op", "revenue_code_ip"})
+
+
+def locate_header(
+    grids: list[Grid],
+    specs: list[FieldSpec],
+    path: Path,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    required: tuple[str, ...] = ("description",),
+) -> tuple[Grid, int]:
+    """The sheet and 0-based row of the header; the best-scoring row over all sheets."""
+    from .fields import alias_index
+
+    index = alias_index(specs)
+    if sheet is not None:
+        names = [g.sheet for g in grids]
+        chosen = [g for g in grids if g.sheet == sheet]
+        if not chosen:
+            raise InputError(
+                f"{path}: no sheet named '{sheet}' (sheets: {', '.join(repr(n) for n in names)})"
+            )
+        grids = chosen
+    if header_row is not None:
+        grid = grids[0] if sheet is not None or len(grids) == 1 else _best_grid(grids, index)
+        if header_row < 1 or header_row > len(grid.rows):
+            where = f"sheet '{grid.sheet}' " if grid.sheet else ""
+            raise InputError(f"{path}: {where}has no row {header_row}")
+        return grid, header_row - 1
+    best: tuple[tuple[int, int], int, Grid, int] | None = None
+    near: list[tuple[int, str, int, set[str]]] = []
+    for order, grid in enumerate(grids):
+        for r, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
+            found = _row_fields(row, index)
+            if found:
+                near.append((len(found), grid.sheet, r + 1, found))
+            score = _score(found, required)
+            if score and (best is None or (score, -order) > (best[0], -best[1])):
+                best = (score, order, grid, r)
+    if best is None:
+        raise InputError(_no_header_message(path, near, required))
+    return best[2], best[3]
+
+
+def _best_grid(grids: list[Grid], index: dict[str, tuple[str, int]]) -> Grid:
+    def weight(g: Grid) -> int:
+        return max((len(_row_fields(r, index)) for r in g.rows[:HEADER_SCAN_ROWS]), default=0)
+
+    return max(grids, key=weight)
+
+
+def _no_header_message(
+    path: Path, near: list[tuple[int, str, int, set[str]]], required: tuple[str, ...]
+) -> str:
+    names = " and ".join(r.replace("_", " ") for r in required)
+    msg = (
+        f"{path}: no header row found: no row names a {names} column together with a charge "
+        "code, revenue code, HCPCS/CPT or price column"
+    )
+    if near:
+        near.sort(key=lambda t: (-t[0], t[1], t[2]))
+        parts = []
+        for _, sheet, row, found in near[:3]:
+            where = f"sheet '{sheet}' row {row}" if sheet else f"line {row}"
+            parts.append(f"{where} ({', '.join(sorted(found))})")
+        msg += "; closest rows: " + "; ".join(parts)
+    return msg + ". Use --sheet and --header-row to point at it, or add aliases in --config."
+
+
+def _unique_headers(cells: list[str]) -> list[str]:
+    seen: Counter = Counter()
+    out = []
+    for i, cell in enumerate(cells):
+        name = " ".join(cell.split()) or f"Column {column_letter(i)}"
+        seen[name] += 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def read_table(
+    path: Path,
+    specs: list[FieldSpec],
+    sheet: str | None = None,
+    header_row: int | None = None,
+    *,
+    required: tuple[str, ...] = ("description",),
+    item_fields: tuple[str, ...] = IDENTIFYING,
+) -> Table:
+    """Read ``path`` into a Table of its item lines, every value as text."""
+    path = Path(path)
+    grids = read_grids(path)
+    grid, h = locate_header(grids, specs, path, sheet, header_row, required)
+    rows = grid.rows
+    width = max((len(r) for r in rows[h : h + 1]), default=0)
+    last = len(rows)
+    while last > h + 1 and not any(cell_text(v).strip() for v in rows[last - 1]):
+        last -= 1
+    body = rows[h + 1 : last]
+    width = max([width] + [len(r) for r in body])
+    header_cells = [cell_text(v) for v in rows[h]] + [""] * (width - len(rows[h]))
+    headers = _unique_headers(header_cells)
+    fields, unmapped = map_headers(headers, specs)
+    # Columns with neither a header nor any value are padding, not data.
+    columns: dict[str, list[Any]] = {}
+    for j, name in enumerate(headers):
+        columns[name] = [r[j] if j < len(r) else "" for r in body]
+    numeric = {}
+    text = {}
+    for name, values in columns.items():
+        kinds = pd.Series([isinstance(v, (int, float)) and not isinstance(v, bool) for v in values])
+        text[name] = [cell_text(v) for v in values]
+        if kinds.any():
+            numeric[name] = kinds
+    index = pd.RangeIndex(h + 2, h + 2 + len(body), name="row")
+    frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
+    for name in numeric:
+        numeric[name].index = index
+    blank = frame.apply(lambda s: s.str.strip().eq("")).all(axis=1)
+    norm_header = [normalize_header(c) for c in header_cells]
+    repeated = _repeated_header(frame, norm_header)
+    key_cols = [c for f in _expand(item_fields) for c in fields.get(f, [])]
+    if key_cols:
+        has_key = frame[key_cols].apply(lambda s: s.str.strip().ne("")).any(axis=1)
+    else:  # nothing identifies an item: any non-blank row is one
+        has_key = ~blank
+    item = has_key & ~repeated & ~blank
+    skipped = Counter(
+        {
+            "blank rows": int(blank.sum()),
+            "repeated header rows": int((repeated & ~blank).sum()),
+            "section, title or footer rows": int((~item & ~blank & ~repeated).sum()),
+        }
+    )
+    data = frame[item].replace("", pd.NA) if len(frame) else frame
+    letters = {name: column_letter(j) for j, name in enumerate(headers)}
+    return Table(
+        path=path,
+        sheet=grid.sheet,
+        header_row=h + 1,
+        headers=headers,
+        data=data,
+        numeric={k: v[item] for k, v in numeric.items()},
+        fields=fields,
+        unmapped=unmapped,
+        letters=letters,
+        skipped=+skipped,
+        encoding=grid.encoding,
+        delimiter=grid.delimiter,
+    )
+
+
+def _expand(item_fields: tuple[str, ...]) -> list[str]:
+    out = []
+    for f in item_fields:
+        out.extend(
+            ["revenue_code", "revenue_code_op", "revenue_code_ip"] if f == "revenue_code" else [f]
+        )
+    return out
+
+
+def _empty(headers: list[str], index: pd.Index) -> pd.DataFrame:
+    return pd.DataFrame({h: pd.Series([], dtype="str") for h in headers}, index=index)
+
+
+def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
+    """Rows that repeat the header (page headers of a printed report)."""
+    if frame.empty:
+        return pd.Series(False, index=frame.index)
+    same = pd.Series(0, index=frame.index)
+    named = 0
+    for j, col in enumerate(frame.columns):
+        if norm_header[j]:
+            named += 1
+            norm = frame[col].str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
+            same += norm.eq(norm_header[j]).astype(int)
+    return same >= max(2, (named + 1) // 2)
