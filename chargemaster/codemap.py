@@ -117,8 +117,8 @@ def apply_code_map(frame: pd.DataFrame, code_map: CodeMap | None, config: Config
     if code_map is None:
         return []
     charge = frame["charge_code"]
-    map_code = charge.map(code_map.entries["hcpcs"])
-    map_mods = charge.map(code_map.entries["modifiers"])
+    map_code = charge.map(code_map.entries["hcpcs"]).astype("str")
+    map_mods = charge.map(code_map.entries["modifiers"]).astype("str")
     eligible = ~frame["soft"]
     if config.attach_to == "ancillary":
         eligible &= frame["ancillary"]

@@ -163,9 +163,14 @@ def finalize(found: pd.DataFrame, table: Table, lines: Lines, config: Config) ->
     severity = {rid: config.severity.get(rid, r.severity.value) for rid, r in RULES.items()}
     found["severity"] = found["rule"].map(severity)
     rank = found["severity"].map({"error": 0, "warning": 1, "info": 2})
+    # Code map findings (their cell names the map file) come after the chargemaster's own.
+    in_map = found["cell"].fillna("").str.contains("!", regex=False)
     order = (
-        pd.DataFrame({"rank": rank, "row": row.fillna(0), "rule": found["rule"]})
-        .sort_values(["rank", "row", "rule"], kind="stable")
+        pd.DataFrame({"rank": rank, "map": in_map, "row": row.fillna(0), "rule": found["rule"]})
+        .sort_values(["rank", "map", "row", "rule"], kind="stable")
         .index
     )
-    return found.loc[order, FINDING_COLUMNS].reset_index(drop=True)
+    found = found.loc[order, FINDING_COLUMNS].reset_index(drop=True)
+    text = [c for c in FINDING_COLUMNS if c != "row"]
+    found[text] = found[text].astype("object").where(found[text].notna(), None)
+    return found

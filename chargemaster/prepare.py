@@ -173,6 +173,8 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         here = out["hcpcs_col"].eq(col).fillna(False)
         glued = glued.mask(here & mods.notna(), mods)
         out["hcpcs_repaired"] = out["hcpcs_repaired"] | (here & rep_mask)
+    # A line without a code still points at the code cell (where static coding writes).
+    out["hcpcs_col"] = out["hcpcs_col"].fillna(hcpcs_cols[0] if hcpcs_cols else pd.NA)
 
     # Modifiers: modifier columns, then any split out of the code cell.
     mod_cols = table.fields.get("modifiers", [])
@@ -313,7 +315,7 @@ def _family(out: pd.DataFrame, config: Config) -> pd.Series:
         uniques = values.dropna().unique()
         if len(uniques):
             lookup = {u: by_words(u) for u in uniques}
-            family = family.fillna(values.map(lookup))
+            family = family.fillna(values.map(lookup).astype("str"))
     return family.astype("str")
 
 

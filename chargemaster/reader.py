@@ -310,7 +310,10 @@ def read_table(
     frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
     for name in numeric:
         numeric[name].index = index
-    blank = frame.apply(lambda s: s.str.strip().eq("")).all(axis=1)
+    filled = frame.apply(lambda s: s.str.strip().ne(""))
+    blank = ~filled.any(axis=1)
+    # A row with a single filled cell is a title, page number, section or footer, never a line.
+    lonely = filled.sum(axis=1).eq(1)
     norm_header = [normalize_header(c) for c in header_cells]
     repeated = _repeated_header(frame, norm_header)
     key_cols = [c for f in _expand(item_fields) for c in fields.get(f, [])]
@@ -318,7 +321,7 @@ def read_table(
         has_key = frame[key_cols].apply(lambda s: s.str.strip().ne("")).any(axis=1)
     else:  # nothing identifies an item: any non-blank row is one
         has_key = ~blank
-    item = has_key & ~repeated & ~blank
+    item = has_key & ~repeated & ~blank & ~lonely
     skipped = Counter(
         {
             "blank rows": int(blank.sum()),

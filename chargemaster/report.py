@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,30 @@ def clean(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, str):
+        if not value:
+            return None
         text = _ILLEGAL.sub("", value)
         return text[: MAX_CELL_CHARS - 1] + "…" if len(text) > MAX_CELL_CHARS else text
     return value
+
+
+def clean_column(values: pd.Series) -> list[Any]:
+    """A column ready for write_row: None for missing or empty, strings cleaned, numbers kept."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return [None if v != v else v for v in values.astype("float64").tolist()]
+    obj = values.astype("object")
+    is_text = obj.map(lambda v: isinstance(v, str))
+    if is_text.any():
+        text = obj[is_text].astype("str").str.replace(_ILLEGAL, "", regex=True)
+        long = text.str.len() > MAX_CELL_CHARS
+        if long.any():
+            text = text.mask(long, text.str[: MAX_CELL_CHARS - 1] + "…")
+        obj = obj.mask(is_text, text)
+    return [None if _missing(v) else v for v in obj.tolist()]
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == ""
 
 
 class _Writer:
@@ -94,15 +115,19 @@ class _Writer:
         self,
         name: str,
         headers: Sequence[str],
-        rows: Iterable[Sequence[Any]],
+        columns: Sequence[Sequence[Any]],
         widths: Sequence[int],
-        row_format=None,
+        first_formats: dict[str, Any] | None = None,
     ) -> list[str]:
-        """A flat sheet with a frozen header and autofilter; continues on 'name (2)' past
-        Excel's row limit. Returns the sheet names used."""
+        """A flat sheet with a frozen header and autofilter, from cleaned columns; continues on
+        'name (2)' past Excel's row limit. Returns the sheet names used.
+
+        Rows go through xlsxwriter's write_row: with strings_to_formulas/urls/numbers off, a
+        string is always written as a string.
+        """
         used = []
         ws, r = None, EXCEL_MAX_ROWS
-        for row in rows:
+        for row in zip(*columns, strict=True):
             if r >= EXCEL_MAX_ROWS:
                 if ws is not None:
                     ws.autofilter(0, 0, r - 1, len(headers) - 1)
@@ -110,9 +135,9 @@ class _Writer:
                 ws = self._header_sheet(sheet_name, headers, widths)
                 used.append(sheet_name)
                 r = 1
-            fmt = row_format(row) if row_format else None
-            for c, value in enumerate(row):
-                self.put(ws, r, c, value, fmt if c == 0 else None)
+            ws.write_row(r, 0, row)
+            if first_formats and row[0] in first_formats:
+                ws.write_string(r, 0, row[0], first_formats[row[0]])
             r += 1
         if ws is None:
             ws = self._header_sheet(name, headers, widths)
@@ -171,17 +196,10 @@ def _write(result: Result, path: Path) -> None:
 
 def _issues(w: _Writer, result: Result) -> list[str]:
     f = result.findings
-    cols = [f[c].astype("object").to_numpy() for c in FINDING_COLUMNS]
-    rows = ([None if v is pd.NA else v for v in values] for values in zip(*cols, strict=True))
-    rows = ([r[0], r[1], _int(r[2]), *r[3:]] for r in rows)
+    columns = [clean_column(f[c]) for c in FINDING_COLUMNS]
+    columns[2] = [None if v is None else int(v) for v in columns[2]]  # Row
     widths = [9, 24, 8, 10, 22, 16, 22, 14, 90]
-    return w.table("Issues", FINDING_HEADERS, rows, widths, row_format=lambda r: w.fills.get(r[0]))
-
-
-def _int(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    return int(v)
+    return w.table("Issues", FINDING_HEADERS, columns, widths, first_formats=w.fills)
 
 
 def _rules_by_row(result: Result) -> pd.Series:
@@ -195,32 +213,29 @@ def _rules_by_row(result: Result) -> pd.Series:
 
 def _chargemaster(w: _Writer, result: Result) -> list[str]:
     table, frame = result.table, result.lines.frame
-    data = table.data
-    price_cols = set(table.fields.get("price", []))
-    rules = _rules_by_row(result).reindex(frame.index)
-    columns = []
+    data, prices = table.data, result.lines.prices
+    columns = [frame.index.tolist()]
     for h in table.headers:
-        if h in price_cols:
+        if h in prices.columns:  # a price that parses is written as a number finance can sum
+            as_text = clean_column(data[h])
+            as_number = clean_column(prices[h])
             columns.append(
-                result.lines.prices[h]
-                .astype("object")
-                .where(result.lines.prices[h].notna(), data[h].astype("object"))
-                .to_numpy()
+                [n if n is not None else t for n, t in zip(as_number, as_text, strict=True)]
             )
         else:
-            columns.append(data[h].astype("object").to_numpy())
-    extra = [
+            columns.append(clean_column(data[h]))
+    rules = _rules_by_row(result).reindex(frame.index)
+    for s in (
         frame["coded_hcpcs"],
         frame["coded_modifiers"],
         frame["revenue_code"],
         frame["code_source"],
         rules,
-    ]
-    columns += [s.astype("object").to_numpy() for s in extra]
-    rows = ([row, *vals] for row, *vals in zip(frame.index.to_numpy(), *columns, strict=True))
+    ):
+        columns.append(clean_column(s))
     headers = ["Row", *table.headers, *CODED_HEADERS]
     widths = [8] + [min(max(len(h) + 2, 10), 40) for h in table.headers] + [14, 16, 18, 12, 30]
-    return w.table("Chargemaster", headers, ([int(r[0]), *r[1:]] for r in rows), widths)
+    return w.table("Chargemaster", headers, columns, widths)
 
 
 def _rules(w: _Writer, result: Result) -> None:
@@ -235,7 +250,10 @@ def _rules(w: _Writer, result: Result) -> None:
         ]
         for r in RULES.values()
     ]
-    w.table("Rules", ["Rule", "Severity", "Group", "Title", "Status"], rows, [26, 10, 14, 55, 50])
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    w.table(
+        "Rules", ["Rule", "Severity", "Group", "Title", "Status"], columns, [26, 10, 14, 55, 50]
+    )
 
 
 def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) -> None:
@@ -257,7 +275,7 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
         ("Ancillary active lines", s["ancillary_lines"]),
         ("Lines statically coded by this run", s["statically_coded"]),
         ("Code map", s["code_map"] or "(none)"),
-        ("Code map entries applied", s["code_map_entries"]),
+        ("Usable code map entries", s["code_map_entries"]),
         ("As-of date", s["as_of"]),
         ("Configuration", s["config"]),
         ("Reference code sets", "none loaded: codes are checked by shape only"),

@@ -1,0 +1,193 @@
+"""End to end: run the CLI, then open the workbook it wrote."""
+
+import csv
+import os
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from chargemaster import __version__
+from chargemaster.catalog import FINDING_HEADERS, RULES
+from chargemaster.report import CODED_HEADERS
+from tests.conftest import HEADER, SAMPLE, line, write_csv, write_xlsx
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    from chargemaster.cli import app
+
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def sample(tmp_path):
+    shutil.copy(SAMPLE / "chargemaster_sample.xlsx", tmp_path)
+    shutil.copy(SAMPLE / "static_codes.csv", tmp_path)
+    return tmp_path / "chargemaster_sample.xlsx", tmp_path / "static_codes.csv"
+
+
+def test_sample_run_writes_the_report(sample, tmp_path):
+    cdm, code_map = sample
+    before = (cdm.read_bytes(), os.stat(cdm).st_mtime_ns)
+    result = invoke("run", cdm, "--code-map", code_map, "--as-of", "2026-10-01")
+    assert result.exit_code == 1, result.output  # the sample has errors
+    out = tmp_path / "chargemaster_sample.report.xlsx"  # default name beside the input
+    assert "286 lines checked" in result.stdout
+    assert (cdm.read_bytes(), os.stat(cdm).st_mtime_ns) == before  # input untouched
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Issues", "Chargemaster", "Rules"]
+
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Header row"] == 4
+    assert summary["Lines read"] == 286
+    assert summary["Non-item rows skipped"] == 2
+    assert summary["Lines statically coded by this run"] == 10
+    assert summary["As-of date"] == "2026-10-01"
+    assert summary["Tool version"] == f"chargemaster {__version__}"
+
+    issues = list(wb["Issues"].iter_rows(values_only=True))
+    assert list(issues[0]) == FINDING_HEADERS
+    assert wb["Issues"].freeze_panes == "A2" and wb["Issues"].auto_filter.ref
+    by_rule = {}
+    for sev, rule, row, cell, column, _charge, value, suggested, msg in issues[1:]:
+        by_rule.setdefault(rule, []).append((row, cell, column, value, suggested, msg))
+        assert sev == RULES[rule].severity.value
+    row, cell, column, value, suggested, msg = by_rule["REVCODE-REPAIRED"][0]
+    assert (column, value, suggested) == ("Rev Code", "300", "0300")
+    assert cell == f"D{row}"
+    assert "repaired to '0300'" in msg and msg.endswith(".")
+    # severity order: every error before every warning before every info
+    ranks = [{"error": 0, "warning": 1, "info": 2}[r[0]] for r in issues[1:]]
+    assert ranks == sorted(ranks)
+
+    cm = wb["Chargemaster"]
+    header = [c.value for c in cm[1]]
+    assert header[0] == "Row" and header[-len(CODED_HEADERS) :] == CODED_HEADERS
+    assert header[1:11] == [
+        "Charge Code",
+        "Charge Description",
+        "Department",
+        "Rev Code",
+        "CPT/HCPCS",
+        "Modifier",
+        "Unit Price",
+        "Status",
+        "Coding Method",
+        "GL Account",
+    ]
+    rows = {r[0].value: r for r in cm.iter_rows(min_row=2)}
+    assert len(rows) == 286
+    rev_row = by_rule["REVCODE-REPAIRED"][0][0]
+    coded = {h: c for h, c in zip(header, rows[rev_row], strict=True)}
+    assert coded["Revenue Code (coded)"].value == "0300"
+    assert coded["Revenue Code (coded)"].data_type == "s"  # codes are text cells
+    assert "REVCODE-REPAIRED" in coded["Rules"].value
+    attached = by_rule["HCPCS-ATTACHED"][0][0]
+    coded = {h: c.value for h, c in zip(header, rows[attached], strict=True)}
+    assert coded["Code Source"] == "code map" and coded["HCPCS (coded)"]
+    assert [r[0] for r in wb["Rules"].iter_rows(min_row=2, values_only=True)] == list(RULES)
+
+
+def test_formulas_and_control_characters_stay_text(tmp_path):
+    path = write_csv(
+        tmp_path / "f.csv",
+        [line(desc='=HYPERLINK("http://x")\x01', code="+1"), line(code="@2", desc="-CBC")],
+    )
+    out = tmp_path / "r.xlsx"
+    assert invoke("run", path, "-o", out, "--fail-on", "never").exit_code == 0
+    cm = load_workbook(out)["Chargemaster"]
+    cells = {c.value: c.data_type for row in cm.iter_rows(min_row=2) for c in row[1:3]}
+    assert cells == {"+1": "s", '=HYPERLINK("http://x")': "s", "@2": "s", "-CBC": "s"}
+
+
+def test_clean_file_exits_zero_and_fail_on(tmp_path):
+    path = write_csv(
+        tmp_path / "c.csv", [line(), line(code="2", rev="305", hcpcs="85027", price="48")]
+    )
+    assert invoke("run", path, "-o", tmp_path / "a.xlsx").exit_code == 0  # warnings only
+    assert invoke("run", path, "-o", tmp_path / "b.xlsx", "--fail-on", "warning").exit_code == 1
+    assert invoke("run", path, "-o", tmp_path / "c.xlsx", "-q").stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.xlsx"], "file not found"),
+        (["no_header.xlsx"], "no header row found"),
+        (["ok.csv", "--sheet", "Nope"], "no sheet named 'Nope'"),
+        (["ok.csv", "--config", "bad.toml"], "unknown key 'static_codin'"),
+        (["ok.csv", "--code-map", "missing_map.csv"], "file not found"),
+        (["ok.csv", "-o", "nowhere/r.xlsx"], "does not exist"),
+        (["ok.csv", "-o", "ok.csv"], "overwrite the input"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "ok.csv", [line()])
+    write_xlsx(tmp_path / "no_header.xlsx", {"S": [["PAGE 1"], ["a", "b"]]})
+    (tmp_path / "bad.toml").write_text("[static_codin]\nmap_wins = true\n")
+    before = set(os.listdir(tmp_path))
+    result = invoke("run", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert set(os.listdir(tmp_path)) == before  # no report, no temp file left behind
+
+
+def test_bad_date_is_a_usage_error(tmp_path):
+    path = write_csv(tmp_path / "ok.csv", [line()])
+    assert invoke("run", path, "--as-of", "yesterday").exit_code == 2
+
+
+def test_version_and_rules():
+    assert invoke("--version").stdout.strip() == f"chargemaster {__version__}"
+    out = invoke("rules").stdout
+    assert all(rule_id in out for rule_id in RULES)
+
+
+def test_coded_values_reach_the_workbook_for_a_padded_code(tmp_path):
+    path = write_csv(tmp_path / "p.csv", [line(rev="762", hcpcs="0G0379    ", desc="OBS")], HEADER)
+    out = tmp_path / "r.xlsx"
+    invoke("run", path, "-o", out)
+    cm = load_workbook(out)["Chargemaster"]
+    header = [c.value for c in cm[1]]
+    values = dict(zip(header, [c.value for c in cm[2]], strict=True))
+    assert values["HCPCS"] == "0G0379    "  # the original cell, as written
+    assert (values["HCPCS (coded)"], values["Revenue Code (coded)"]) == ("G0379", "0762")
+    assert values["Code Source"] == "repaired"
+
+
+def test_sample_findings_match_the_planted_defects():
+    """sample_data/expected_findings.csv is written from the plan that planted the defects."""
+    from chargemaster.pipeline import RunOptions, run
+
+    expected = {
+        (r["file"], r["rule"], int(r["row"]), r["column"])
+        for r in csv.DictReader((SAMPLE / "expected_findings.csv").open())
+    }
+    got = set()
+    result = run(
+        RunOptions(SAMPLE / "chargemaster_sample.xlsx", code_map=SAMPLE / "static_codes.csv")
+    )
+    for f in result.findings.itertuples():
+        in_map = (f.cell or "").startswith("static_codes.csv!")
+        got.add(
+            (
+                "static_codes.csv" if in_map else "chargemaster_sample.xlsx",
+                f.rule,
+                int(f.row),
+                f.column or "",
+            )
+        )
+    result = run(RunOptions(SAMPLE / "published_price_list.csv"))
+    got |= {
+        ("published_price_list.csv", f.rule, int(f.row), f.column or "")
+        for f in result.findings.itertuples()
+    }
+    assert got == expected
+    implemented = {r for r, rule in RULES.items() if not rule.pending}
+    assert implemented <= {e[1] for e in expected}  # every implemented rule fires in the sample
