@@ -32,7 +32,6 @@ class Rule:
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
-_REFERENCE = "reference code sets (not loaded in this version)"
 
 RULES: dict[str, Rule] = {
     r.id: r
@@ -45,7 +44,6 @@ RULES: dict[str, Rule] = {
             W,
             "input",
             "Reference code set older than the as-of date",
-            _REFERENCE,
         ),
         Rule("CHARGE-CODE-MISSING", E, "charge line", "Blank charge code"),
         Rule("CHARGE-CODE-DUPLICATE", E, "charge line", "Charge code on more than one active line"),
@@ -60,28 +58,27 @@ RULES: dict[str, Rule] = {
         Rule("REVCODE-MISSING", E, "revenue code", "Blank revenue code"),
         Rule("REVCODE-REPAIRED", W, "revenue code", "Revenue code repaired to 4 digits"),
         Rule("REVCODE-MALFORMED", E, "revenue code", "Revenue code not 4 digits"),
-        Rule("REVCODE-UNKNOWN", E, "revenue code", "Not a UB-04 revenue code", _REFERENCE),
+        Rule("REVCODE-UNKNOWN", E, "revenue code", "Not a UB-04 revenue code"),
         Rule("HCPCS-REPAIRED", W, "hcpcs", "HCPCS code repaired"),
         Rule("HCPCS-MALFORMED", E, "hcpcs", "Not a HCPCS/CPT code shape"),
         Rule("HCPCS-LOCAL", W, "hcpcs", "Local (Level III style) code"),
-        Rule("HCPCS-UNKNOWN", E, "hcpcs", "Code not in the reference code sets", _REFERENCE),
-        Rule("HCPCS-DELETED", E, "hcpcs", "Code terminated before the as-of date", _REFERENCE),
-        Rule("HCPCS-NOT-YET-EFFECTIVE", W, "hcpcs", "Code not effective yet", _REFERENCE),
+        Rule("HCPCS-UNKNOWN", E, "hcpcs", "Code not in the reference code sets"),
+        Rule("HCPCS-DELETED", E, "hcpcs", "Code terminated before the as-of date"),
+        Rule("HCPCS-NOT-YET-EFFECTIVE", W, "hcpcs", "Code not effective yet"),
         Rule("HCPCS-MISSING", E, "hcpcs", "Statically coded ancillary line without HCPCS"),
         Rule("HCPCS-REVCODE-MISMATCH", W, "hcpcs", "Code family does not fit the revenue code"),
         Rule("HCPCS-CATEGORY-II", W, "hcpcs", "CPT Category II tracking code on a priced line"),
-        Rule("HCPCS-NOC", W, "hcpcs", "Not-otherwise-classified code statically coded", _REFERENCE),
+        Rule("HCPCS-NOC", W, "hcpcs", "Not-otherwise-classified code statically coded"),
         Rule("HCPCS-ATTACHED", I, "hcpcs", "HCPCS attached from the code map"),
         Rule("HCPCS-MAP-CONFLICT", W, "hcpcs", "Line's HCPCS differs from the code map"),
         Rule("MODIFIER-REPAIRED", W, "modifier", "Modifier repaired"),
         Rule("MODIFIER-MALFORMED", E, "modifier", "Modifier not 2 letters/digits"),
-        Rule("MODIFIER-UNKNOWN", E, "modifier", "Modifier not in the reference lists", _REFERENCE),
+        Rule("MODIFIER-UNKNOWN", E, "modifier", "Modifier not in the reference lists"),
         Rule(
             "MODIFIER-DELETED",
             E,
             "modifier",
             "Modifier terminated before the as-of date",
-            _REFERENCE,
         ),
         Rule("MODIFIER-CONFLICT", E, "modifier", "Modifiers that cannot go together"),
         Rule("MODIFIER-PCTC-FACILITY", W, "modifier", "TC or 26 on a facility technical line"),

@@ -20,6 +20,7 @@ from . import __version__
 from .catalog import RULES, Severity
 from .errors import ChargemasterError
 from .pipeline import RunOptions, run
+from .reference import load_reference
 from .report import default_output, write_report
 
 app = typer.Typer(
@@ -81,6 +82,21 @@ def run_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Validity date, YYYY-MM-DD [default: today].")
     ] = None,
+    hcpcs_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--hcpcs-file",
+            help="CMS alpha-numeric HCPCS file (.xlsx or .txt) to use instead of the bundled one.",
+        ),
+    ] = None,
+    addendum_b: Annotated[
+        Path | None,
+        typer.Option("--addendum-b", help="OPPS Addendum B (.xlsx or .csv): check CPT codes too."),
+    ] = None,
+    cpt_list: Annotated[
+        Path | None,
+        typer.Option("--cpt-list", help="A plain list of valid CPT codes (first column)."),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Severity that makes the exit code 1.")
     ] = FailOn.error,
@@ -96,7 +112,17 @@ def run_command(
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    options = RunOptions(chargemaster, code_map, config, sheet, header_row, _date(as_of))
+    options = RunOptions(
+        chargemaster,
+        code_map,
+        config,
+        sheet,
+        header_row,
+        _date(as_of),
+        hcpcs_file,
+        addendum_b,
+        cpt_list,
+    )
     target = output or default_output(chargemaster)
     show = not quiet and err.is_terminal
     try:
@@ -141,6 +167,34 @@ def rules_command() -> None:
     for rule in RULES.values():
         note = f"  (not yet: needs {rule.pending})" if rule.pending else ""
         typer.echo(f"{rule.id:<26} {rule.severity.value:<8} {rule.title}{note}")
+
+
+@app.command("reference")
+def reference_command(
+    hcpcs_file: Annotated[Path | None, typer.Option("--hcpcs-file")] = None,
+    addendum_b: Annotated[Path | None, typer.Option("--addendum-b")] = None,
+    cpt_list: Annotated[Path | None, typer.Option("--cpt-list")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+) -> None:
+    """Show the reference code sets a run would use: releases, date ranges, counts.
+
+    Example: chargemaster reference --hcpcs-file HCPC2027_JAN_ANWEB.xlsx
+    """
+    day = _date(as_of) or dt.date.today()
+    try:
+        ref = load_reference(hcpcs_file, addendum_b, cpt_list)
+    except ChargemasterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for release in ref.releases:
+        stale = (
+            f"  STALE: current through {release.valid_through}, before {day}"
+            if release.valid_through and day > release.valid_through
+            else ""
+        )
+        typer.echo(release.describe() + stale)
+    if not ref.checks_cpt:
+        typer.echo("CPT: checked by shape only (load --addendum-b or --cpt-list to check codes)")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from .errors import InputError
 from .fields import field_specs
 from .normalize import clean_code, repair_hcpcs, split_modifiers
 from .reader import Table, read_table
+from .refcheck import map_code_problems
+from .reference import Reference
 from .schema import failures, load_schema
 
 
@@ -24,7 +27,9 @@ class CodeMap:
     findings: pd.DataFrame  # MAP-* findings, rows and cells of the code map file
 
 
-def read_code_map(path: Path, config: Config) -> CodeMap:
+def read_code_map(
+    path: Path, config: Config, ref: Reference | None = None, as_of: dt.date | None = None
+) -> CodeMap:
     specs = field_specs("code_map")
     table = read_table(
         path, specs, required=("charge_code", "hcpcs"), item_fields=("charge_code", "hcpcs")
@@ -77,6 +82,22 @@ def read_code_map(path: Path, config: Config) -> CodeMap:
                 "not applied. Fill in the code or remove the entry.",
             ).assign(charge_code=charge[row])
         )
+    if ref is not None:  # a code the map attaches must itself pass the reference checks
+        shaped = rep.value.where(~rep.value.index.isin(list(bad_rows)))
+        problems = map_code_problems(shaped, mods, ref, as_of or dt.date.today())
+        for row in problems.dropna().index:
+            bad_rows.add(row)
+            found.append(
+                F.make(
+                    "MAP-CODE-INVALID",
+                    row=int(row),
+                    column=hcpcs_col,
+                    letter=where + table.letters[hcpcs_col],
+                    value=str(rep.value[row]),
+                    message=f"Code map entry for charge code '{charge.get(row)}': "
+                    f"{problems[row]}; the entry is not applied. Correct the code map.",
+                ).assign(charge_code=charge.get(row))
+            )
     entries = pd.DataFrame({"charge_code": charge, "hcpcs": rep.value, "modifiers": mods})
     entries["row"] = entries.index
     usable = entries[~entries.index.isin(bad_rows) & entries["hcpcs"].notna()]

@@ -49,7 +49,8 @@ def make(
 
     def pick(v):
         if isinstance(v, pd.Series):
-            return v.reindex(idx).astype("object").where(lambda s: s.notna(), None).to_numpy()
+            v = v.loc[mask.to_numpy()] if v.index.equals(mask.index) else v.reindex(idx)
+            return v.astype("object").where(lambda s: s.notna(), None).to_numpy()
         return [v] * len(idx)
 
     frame = pd.DataFrame(

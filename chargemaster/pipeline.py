@@ -23,6 +23,8 @@ from .errors import InputError
 from .fields import REVENUE_FIELDS, field_specs
 from .prepare import Lines, prepare
 from .reader import Table, read_table
+from .refcheck import reference_findings
+from .reference import Reference, load_reference
 from .rules import run_rules
 from .schema import contract_findings
 
@@ -37,6 +39,9 @@ class RunOptions:
     sheet: str | None = None
     header_row: int | None = None
     as_of: dt.date | None = None
+    hcpcs_file: Path | None = None  # a CMS alpha-numeric HCPCS file replacing the bundled one
+    addendum_b: Path | None = None  # OPPS Addendum B: CPT codes become checkable
+    cpt_list: Path | None = None  # a plain list of valid CPT codes
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Result:
     table: Table
     lines: Lines
     code_map: CodeMap | None
+    reference: Reference
     findings: pd.DataFrame  # FINDING_COLUMNS, sorted by severity then row
     as_of: dt.date
     stats: dict = field(default_factory=dict)
@@ -84,6 +90,9 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
             f"{table.header_row} (headers seen: {', '.join(table.headers)})"
         )
     t = lap("read", t)
+    step("Loading reference code sets")
+    reference = load_reference(options.hcpcs_file, options.addendum_b, options.cpt_list)
+    t = lap("reference", t)
     step(f"Checking {len(table.data):,} lines")
     lines = prepare(table, config, as_of)
     t = lap("repair", t)
@@ -101,7 +110,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     code_map = None
     if options.code_map is not None:
         step(f"Reading code map {options.code_map}")
-        code_map = read_code_map(options.code_map, config)
+        code_map = read_code_map(options.code_map, config, reference, as_of)
         parts.append(code_map.findings)
     has = {f for f, cols in table.fields.items() if cols}
     if has & set(REVENUE_FIELDS):
@@ -122,6 +131,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     parts.extend(apply_code_map(lines.frame, code_map_applied, config))
     t = lap("static coding", t)
     parts.extend(run_rules(lines, config, has))
+    parts.extend(reference_findings(lines, reference, as_of, table.letters, table.header_row))
     t = lap("rules", t)
     found = finalize(F.combine(parts), table, lines, config)
     lap("collect", t)
@@ -139,12 +149,14 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         "code_map": str(options.code_map) if options.code_map else "",
         "code_map_entries": len(code_map.entries) if code_map is not None else 0,
         "as_of": as_of.isoformat(),
+        "reference": [r.describe() for r in reference.releases],
+        "cpt_checked": reference.checks_cpt,
         "config": config.source,
         "version": __version__,
         "timings": timings,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return Result(options, config, table, lines, code_map, found, as_of, stats)
+    return Result(options, config, table, lines, code_map, reference, found, as_of, stats)
 
 
 def finalize(found: pd.DataFrame, table: Table, lines: Lines, config: Config) -> pd.DataFrame:

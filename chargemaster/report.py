@@ -278,7 +278,6 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
         ("Usable code map entries", s["code_map_entries"]),
         ("As-of date", s["as_of"]),
         ("Configuration", s["config"]),
-        ("Reference code sets", "none loaded: codes are checked by shape only"),
         ("Run time (s)", s["seconds"]),
         ("Run at", dt.datetime.now().replace(microsecond=0).isoformat(" ")),
         ("Tool version", f"chargemaster {s['version']}"),
@@ -289,6 +288,15 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
     for label, value in facts:
         w.put(ws, r, 0, label, w.label)
         w.put(ws, r, 1, value)
+        r += 1
+    r += 1
+    w.put(ws, r, 0, "Reference", w.label)
+    r += 1
+    for line in s["reference"]:
+        w.put(ws, r, 1, line)
+        r += 1
+    if not s["cpt_checked"]:
+        w.put(ws, r, 1, "CPT: checked by shape only (no OPPS Addendum B or CPT list loaded)")
         r += 1
     r += 1
     w.put(ws, r, 0, "Findings by severity", w.label)

@@ -21,6 +21,10 @@ CDM = HERE / "chargemaster_sample.xlsx"
 MAP = HERE / "static_codes.csv"
 PRICE_LIST = HERE / "published_price_list.csv"
 EXPECTED = HERE / "expected_findings.csv"
+# The as-of date each file is checked at: the chargemaster on a fixed day after the bundled
+# reference ends; the price list as a quarterly preview before C9060 became effective.
+SAMPLE_AS_OF = "2026-11-01"
+PRICE_LIST_AS_OF = "2020-07-01"
 
 HEADERS = [
     "Charge Code",
@@ -234,6 +238,24 @@ def build() -> Plan:
     bad_row, bad_code = p.add("PHARMACY", "0636", "", "INFLIXIMAB 10 MG INJ", 1200.00)
     p.expect("HCPCS-MISSING", bad_row, "CPT/HCPCS")
 
+    # Reference code sets (bundled CMS HCPCS file, UB-04 list), as of SAMPLE_AS_OF.
+    row, _ = p.add("LAB", "0301", "G0999", "SPECIAL CHEM PANEL (BAD CODE)", 88.00)
+    p.expect("HCPCS-UNKNOWN", row, "CPT/HCPCS")
+    row, _ = p.add("MAMMOGRAPHY", "0403", "G0202", "SCREENING MAMMO W CAD (OLD CODE)", 390.00)
+    p.expect("HCPCS-DELETED", row, "CPT/HCPCS")
+    row, _ = p.add("PHARMACY", "0636", "J3490", "COMPOUNDED DRUG INJ", 75.00)
+    p.expect("HCPCS-NOC", row, "CPT/HCPCS")
+    row, _ = p.add("LAB", "0308", "84146", "PROLACTIN", 70.00)
+    p.expect("REVCODE-UNKNOWN", row, "Rev Code")
+    row, _ = p.add("RADIOLOGY", "0320", "73060", "XR HUMERUS 2 VIEWS", 215.00, mod="ZZ")
+    p.expect("MODIFIER-UNKNOWN", row, "Modifier")
+    row, _ = p.add("PHARMACY", "0636", "J2250", "MIDAZOLAM 1 MG INJ", 11.00, mod="ZA")
+    p.expect("MODIFIER-DELETED", row, "Modifier")
+    unknown_row, unknown_code = p.add("LAB", "0301", "", "ZINC SERUM", 66.00)
+    p.expect("HCPCS-MISSING", unknown_row, "CPT/HCPCS")
+    for rule in ("REFERENCE-STALE",):  # the bundled HCPCS and modifier releases end 2025-09-30
+        p.expect(rule, HEADER_ROW, "")
+
     p.map_rows = [["Charge Code", "HCPCS", "Modifier"]]
 
     def map_add(code, hcpcs, mod=""):
@@ -248,6 +270,8 @@ def build() -> Plan:
     line = map_add(dup_code, "83737")
     p.expect("MAP-KEY-DUPLICATE", line, "Charge Code", MAP.name)
     line = map_add(bad_code, "J12345")
+    p.expect("MAP-CODE-INVALID", line, "HCPCS", MAP.name)
+    line = map_add(unknown_code, "K9999")  # well-formed but never issued: not applied
     p.expect("MAP-CODE-INVALID", line, "HCPCS", MAP.name)
     line = map_add("39999999", "80076")
     p.expect("MAP-UNMATCHED", line, "Charge Code", MAP.name)
@@ -281,6 +305,7 @@ def write(p: Plan) -> None:
         ["XR CHEST 2 VIEWS", "71046", "RADIOLOGY - DIAGNOSTIC - CHEST X-RAY", "$245"],
         ["LIPID PANEL", "BLANK", "LABORATORY - CHEMISTRY", "$96"],
         ["PRIVATE ROOM", "BLANK", "ROOM & BOARD - PRIVATE", "$2,890"],
+        ["FLUOROESTRADIOL F18 PER MCI", "C9060", "NUCLEAR MEDICINE - DIAGNOSTIC", "$1,250"],
     ]
     with PRICE_LIST.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(price_list)
@@ -299,10 +324,12 @@ def write(p: Plan) -> None:
     ):
         expected.append((pl, "RULE-SKIPPED", 2, ""))
     expected.append((pl, "HCPCS-MISSING", 5, "CPT Code"))  # a lab line by its description
+    expected.append((pl, "HCPCS-NOT-YET-EFFECTIVE", 7, "CPT Code"))  # C9060: 2020-10-01
     with EXPECTED.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["file", "rule", "row", "column"])
-        w.writerows(sorted(expected))
+        w.writerow(["file", "as_of", "rule", "row", "column"])
+        as_of = {CDM.name: SAMPLE_AS_OF, MAP.name: SAMPLE_AS_OF, pl: PRICE_LIST_AS_OF}
+        w.writerows(sorted((f, as_of[f], r, row, c) for f, r, row, c in expected))
 
 
 if __name__ == "__main__":

@@ -35,14 +35,14 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     result = invoke("run", cdm, "--code-map", code_map, "--as-of", "2026-10-01")
     assert result.exit_code == 1, result.output  # the sample has errors
     out = tmp_path / "chargemaster_sample.report.xlsx"  # default name beside the input
-    assert "286 lines checked" in result.stdout
+    assert "293 lines checked" in result.stdout
     assert (cdm.read_bytes(), os.stat(cdm).st_mtime_ns) == before  # input untouched
     wb = load_workbook(out)
     assert wb.sheetnames == ["Summary", "Issues", "Chargemaster", "Rules"]
 
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Header row"] == 4
-    assert summary["Lines read"] == 286
+    assert summary["Lines read"] == 293
     assert summary["Non-item rows skipped"] == 2
     assert summary["Lines statically coded by this run"] == 10
     assert summary["As-of date"] == "2026-10-01"
@@ -79,7 +79,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
         "GL Account",
     ]
     rows = {r[0].value: r for r in cm.iter_rows(min_row=2)}
-    assert len(rows) == 286
+    assert len(rows) == 293
     rev_row = by_rule["REVCODE-REPAIRED"][0][0]
     coded = {h: c for h, c in zip(header, rows[rev_row], strict=True)}
     assert coded["Revenue Code (coded)"].value == "0300"
@@ -163,15 +163,20 @@ def test_coded_values_reach_the_workbook_for_a_padded_code(tmp_path):
 
 def test_sample_findings_match_the_planted_defects():
     """sample_data/expected_findings.csv is written from the plan that planted the defects."""
+    import datetime as dt
+
     from chargemaster.pipeline import RunOptions, run
 
-    expected = {
-        (r["file"], r["rule"], int(r["row"]), r["column"])
-        for r in csv.DictReader((SAMPLE / "expected_findings.csv").open())
-    }
+    rows = list(csv.DictReader((SAMPLE / "expected_findings.csv").open()))
+    expected = {(r["file"], r["rule"], int(r["row"]), r["column"]) for r in rows}
+    as_of = {r["file"]: dt.date.fromisoformat(r["as_of"]) for r in rows}
     got = set()
     result = run(
-        RunOptions(SAMPLE / "chargemaster_sample.xlsx", code_map=SAMPLE / "static_codes.csv")
+        RunOptions(
+            SAMPLE / "chargemaster_sample.xlsx",
+            code_map=SAMPLE / "static_codes.csv",
+            as_of=as_of["chargemaster_sample.xlsx"],
+        )
     )
     for f in result.findings.itertuples():
         in_map = (f.cell or "").startswith("static_codes.csv!")
@@ -183,11 +188,22 @@ def test_sample_findings_match_the_planted_defects():
                 f.column or "",
             )
         )
-    result = run(RunOptions(SAMPLE / "published_price_list.csv"))
-    got |= {
-        ("published_price_list.csv", f.rule, int(f.row), f.column or "")
-        for f in result.findings.itertuples()
-    }
+    name = "published_price_list.csv"
+    result = run(RunOptions(SAMPLE / name, as_of=as_of[name]))
+    got |= {(name, f.rule, int(f.row), f.column or "") for f in result.findings.itertuples()}
     assert got == expected
     implemented = {r for r, rule in RULES.items() if not rule.pending}
     assert implemented <= {e[1] for e in expected}  # every implemented rule fires in the sample
+
+
+def test_reference_command_names_releases(tmp_path):
+    out = invoke("reference", "--as-of", "2026-01-01").stdout
+    assert "HCPCS Level II: CMS HCPCS 2025-07" in out and "STALE" in out
+    assert "CPT: checked by shape only" in out
+    add_b = tmp_path / "OPPS_AddendumB_2026_April.csv"
+    add_b.write_text("HCPCSCode,ShortDescriptor,StatusIndicator\n85025,Cbc,Q4\n")
+    out = invoke("reference", "--addendum-b", add_b, "--as-of", "2026-05-01").stdout
+    assert "OPPS Addendum B 2026-04 (1 codes, 2026-04-01 to 2026-06-30" in out
+    assert "CPT: checked by shape only" not in out
+    result = invoke("reference", "--addendum-b", tmp_path / "nope.csv")
+    assert result.exit_code == 2 and "file not found" in result.stderr

@@ -68,3 +68,37 @@ def test_los_robles_codes_are_repaired_not_guessed():
     assert frame.loc[row, "revenue_code"] == "0762"
     assert not frame["coded_hcpcs"].eq("0").any()
     assert frame["revenue_code"].str.fullmatch(r"\d{4}").all()
+
+
+NAMED_DELETED = {
+    "77058",
+    "77059",
+    "74241",
+    "74245",
+    "74247",
+    "99201",
+    "99218",
+    "11100",
+    "11101",
+    "76001",
+}
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_deleted_codes_are_flagged_wherever_they_appear(name):
+    """MANIFEST.md's deleted codes: HCPCS-DELETED or HCPCS-UNKNOWN on every active line."""
+    import datetime as dt
+
+    from chargemaster.pipeline import RunOptions, run
+
+    result = run(
+        RunOptions(
+            REALDATA / "cdm" / name,
+            as_of=dt.date(2026, 4, 1),
+            addendum_b=REALDATA / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv",
+        )
+    )
+    frame, found = result.lines.frame, result.findings
+    lines = set(frame.index[frame["coded_hcpcs"].isin(NAMED_DELETED) & frame["active"]])
+    flagged = set(found.loc[found["rule"].isin(["HCPCS-DELETED", "HCPCS-UNKNOWN"]), "row"])
+    assert lines and lines <= flagged
