@@ -24,53 +24,11 @@ from .reader import Grid, cell_text, read_grids
 
 # CPT modifiers are AMA content and not in any CMS file: the list is written out here
 # (../shared/realdata/hcpcs/MANIFEST.md lists them), with the Category II modifiers 1P-8P.
-CPT_MODIFIERS = frozenset(
-    [
-        "22",
-        "23",
-        "24",
-        "25",
-        "26",
-        "27",
-        "32",
-        "33",
-        "47",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "55",
-        "56",
-        "57",
-        "58",
-        "59",
-        "62",
-        "63",
-        "66",
-        "73",
-        "74",
-        "76",
-        "77",
-        "78",
-        "79",
-        "80",
-        "81",
-        "82",
-        "90",
-        "91",
-        "92",
-        "93",
-        "95",
-        "96",
-        "97",
-        "99",
-        "1P",
-        "2P",
-        "3P",
-        "8P",
-    ]
+_CPT_MODIFIER_LIST = (
+    "22 23 24 25 26 27 32 33 47 50 51 52 53 54 55 56 57 58 59 62 63 66 73 74 76 77 78 79 80 81 "
+    "82 90 91 92 93 95 96 97 99 1P 2P 3P 8P"
 )
+CPT_MODIFIERS = frozenset(_CPT_MODIFIER_LIST.split())  # noqa: SIM905
 # Descriptor words that mark a not-otherwise-classified or unlisted code.
 NOC_WORDS = re.compile(
     r"\b(?:not otherwise classified|not otherwise specified|unlisted|noc|nos)\b", re.I
