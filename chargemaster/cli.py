@@ -1,7 +1,7 @@
-"""The command line: parse, call the library, print a summary, choose the exit code.
+"""The command line: parse, call the library, report, choose the exit code.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (the report is still
-written); 2 unusable input, configuration or usage.
+written); 2 unusable input, configuration or usage (for a batch: any input unusable).
 """
 
 from __future__ import annotations
@@ -9,19 +9,30 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from . import __version__
-from .catalog import RULES, Severity
+from .batch import (
+    ROLLUP_NAME,
+    expand_inputs,
+    overall_exit,
+    plan_jobs,
+    run_jobs,
+    write_rollup,
+    write_summary_json,
+)
+from .catalog import RULES
+from .config import DEFAULTS_TEXT, load_config
 from .errors import ChargemasterError
-from .pipeline import RunOptions, run
+from .pipeline import RunOptions
 from .reference import load_reference
-from .report import default_output, write_report
 
 app = typer.Typer(
     help="Validate and statically code a hospital chargemaster; write an Excel report.",
@@ -64,15 +75,56 @@ def _date(text: str | None) -> dt.date | None:
         raise typer.BadParameter(f"'{text}' is not a date like 2026-01-01") from None
 
 
+def _fail(message: str) -> typer.Exit:
+    log.error("%s", message)
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _setup_logging(quiet: bool, debug: bool, log_file: Path | None) -> None:
+    """Timestamped logs on stderr for the scheduler; on a terminal only warnings (the progress
+    display says the rest); --log-file gets everything."""
+    log.handlers.clear()
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    console = logging.StreamHandler(sys.stderr)
+    if debug:
+        console.setLevel(logging.DEBUG)
+    elif quiet or err.is_terminal:
+        console.setLevel(logging.CRITICAL + 1)  # errors are printed as one plain line
+    else:
+        console.setLevel(logging.INFO)
+    console.setFormatter(fmt)
+    # Errors reach stderr as one plain "error: ..." line each (see _fail and run_command).
+    console.addFilter(lambda record: record.levelno < logging.ERROR)
+    log.addHandler(console)
+    if log_file is not None:
+        try:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"{log_file}: cannot open the log file ({exc.strerror})") from None
+        handler.setLevel(logging.DEBUG if debug else logging.INFO)
+        handler.setFormatter(fmt)
+        log.addHandler(handler)
+
+
 @app.command("run")
 def run_command(
-    chargemaster: Annotated[Path, typer.Argument(help="The chargemaster (.xlsx, .xls, .csv).")],
+    chargemasters: Annotated[
+        list[Path],
+        typer.Argument(help="Chargemaster files (.xlsx, .xls, .csv) or folders of them."),
+    ],
     code_map: Annotated[
         Path | None, typer.Option("--code-map", help="Static code map: charge code -> HCPCS.")
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Report path [default: <input>.report.xlsx]."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Report path [default: <input>.report.xlsx]; a folder with several inputs.",
+        ),
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Site TOML config.")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read.")] = None,
@@ -84,10 +136,7 @@ def run_command(
     ] = None,
     hcpcs_file: Annotated[
         Path | None,
-        typer.Option(
-            "--hcpcs-file",
-            help="CMS alpha-numeric HCPCS file (.xlsx or .txt) to use instead of the bundled one.",
-        ),
+        typer.Option("--hcpcs-file", help="CMS alpha-numeric HCPCS file (.xlsx or .txt)."),
     ] = None,
     addendum_b: Annotated[
         Path | None,
@@ -97,23 +146,47 @@ def run_command(
         Path | None,
         typer.Option("--cpt-list", help="A plain list of valid CPT codes (first column)."),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Last night's report (a folder of them with several "
+            "inputs): adds a Changes sheet.",
+        ),
+    ] = None,
+    summary_json: Annotated[
+        Path | None, typer.Option("--summary-json", help="Write a JSON summary for schedulers.")
+    ] = None,
+    rollup: Annotated[
+        Path | None,
+        typer.Option("--rollup", help=f"Roll-up workbook with several inputs [{ROLLUP_NAME}]."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", min=1, help="Parallel runs [default: cores].")
+    ] = None,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also log here.")] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Severity that makes the exit code 1.")
     ] = FailOn.error,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and timings.")] = False,
 ) -> None:
-    """Check a chargemaster and write the report workbook.
+    """Check chargemasters and write a report workbook for each.
 
     Example: chargemaster run cdm.xlsx --code-map static_codes.xlsx -o report.xlsx
     """
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
-    options = RunOptions(
-        chargemaster,
+    started = time.time()
+    _setup_logging(quiet, debug, log_file)
+    inputs = expand_inputs(chargemasters)
+    if not inputs:
+        raise _fail(f"{', '.join(map(str, chargemasters))}: no chargemaster files found")
+    many = len(inputs) > 1 or chargemasters[0].is_dir()
+    if many and output is not None and not output.is_dir():
+        raise _fail(f"{output}: with several inputs, -o must be an existing folder")
+    if many and baseline is not None and not baseline.is_dir():
+        raise _fail(f"{baseline}: with several inputs, --baseline must be a folder of reports")
+    base = RunOptions(
+        inputs[0],
         code_map,
         config,
         sheet,
@@ -123,50 +196,76 @@ def run_command(
         addendum_b,
         cpt_list,
     )
-    target = output or default_output(chargemaster)
+    job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug)
+    if many and len({j.output for j in job_list}) < len(job_list):
+        raise _fail("two inputs would write the same report name; give them distinct names")
+    protect = [*inputs, *(p for p in (code_map, config) if p is not None)]
     show = not quiet and err.is_terminal
     try:
         if show:
-            with err.status("Starting") as status:
-                result = run(options, progress=lambda m: status.update(m))
-                status.update(f"Writing {target}")
-                write_report(result, target)
+            with err.status(f"Checking {len(inputs)} file(s)"):
+                summaries = _execute(job_list, jobs, debug)
         else:
-            result = run(options)
-            write_report(result, target)
+            summaries = _execute(job_list, jobs, debug)
+        code = overall_exit(summaries)
+        rollup_path = None
+        if many:
+            folder = output or inputs[0].parent
+            rollup_path = write_rollup(rollup or folder / ROLLUP_NAME, summaries, protect)
+        if summary_json is not None:
+            write_summary_json(summary_json, summaries, started, protect)
     except ChargemasterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # a bug of ours: say so in one line unless debugging
-        if debug:
-            raise
-        typer.echo(
-            f"error: unexpected failure ({type(exc).__name__}: {exc}); rerun with --debug",
-            err=True,
-        )
-        raise typer.Exit(2) from None
-    code = result.exit_code(fail_on.value)
+        raise _fail(str(exc)) from None
+    for s in summaries:
+        if s["error"]:
+            typer.echo(f"error: {s['error']}", err=True)
     if not quiet:
-        s = result.stats
-        typer.echo(
-            f"{s['lines']:,} lines checked in {s['seconds']:.1f}s: "
-            f"{result.count(Severity.ERROR):,} errors, {result.count(Severity.WARNING):,} "
-            f"warnings, {result.count(Severity.INFO):,} info; "
-            f"{s['statically_coded']:,} lines statically coded."
-        )
-        typer.echo(f"Report: {target}")
+        _print_summaries(summaries, rollup_path)
     raise typer.Exit(code)
 
 
-@app.command("rules")
-def rules_command() -> None:
-    """Print the rule catalog: id, severity, title.
+def _execute(job_list, workers, debug) -> list[dict[str, Any]]:
+    return run_jobs(job_list, 1 if debug else workers)
 
-    Example: chargemaster rules
-    """
-    for rule in RULES.values():
-        note = f"  (not yet: needs {rule.pending})" if rule.pending else ""
-        typer.echo(f"{rule.id:<26} {rule.severity.value:<8} {rule.title}{note}")
+
+def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) -> None:
+    out = Console(highlight=False)
+    ok = [s for s in summaries if not s["error"]]
+    if out.is_terminal and ok:
+        table = Table(title="chargemaster", show_lines=False)
+        for col in ("Input", "Lines", "Errors", "Warnings", "Info", "Coded", "Report"):
+            table.add_column(col, justify="right" if col not in ("Input", "Report") else "left")
+        for s in ok:
+            c = s["counts"]
+            table.add_row(
+                Path(s["input"]).name,
+                f"{s['lines']:,}",
+                f"{c['error']:,}",
+                f"{c['warning']:,}",
+                f"{c['info']:,}",
+                f"{s['statically_coded']:,}",
+                s["outputs"]["report"],
+            )
+        out.print(table)
+        if len(ok) == 1:
+            top = sorted(ok[0]["by_rule"].items(), key=lambda kv: -kv[1])[:8]
+            rules = Table(title="Findings by rule")
+            for col in ("Rule", "Severity", "Count"):
+                rules.add_column(col)
+            for rule, n in top:
+                rules.add_row(rule, RULES[rule].severity.value, f"{n:,}")
+            out.print(rules)
+    else:
+        for s in ok:
+            c = s["counts"]
+            typer.echo(
+                f"{s['input']}: {s['lines']:,} lines checked in {s['seconds']:.1f}s: "
+                f"{c['error']:,} errors, {c['warning']:,} warnings, {c['info']:,} info; "
+                f"{s['statically_coded']:,} lines statically coded."
+            )
+            typer.echo(f"Report: {s['outputs']['report']}")
+    if rollup_path is not None:
+        typer.echo(f"Roll-up: {rollup_path}")
 
 
 @app.command("reference")
@@ -184,8 +283,7 @@ def reference_command(
     try:
         ref = load_reference(hcpcs_file, addendum_b, cpt_list)
     except ChargemasterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise _fail(str(exc)) from None
     for release in ref.releases:
         stale = (
             f"  STALE: current through {release.valid_through}, before {day}"
@@ -195,6 +293,53 @@ def reference_command(
         typer.echo(release.describe() + stale)
     if not ref.checks_cpt:
         typer.echo("CPT: checked by shape only (load --addendum-b or --cpt-list to check codes)")
+
+
+@app.command("config")
+def config_command(
+    init: Annotated[
+        bool, typer.Option("--init", help="Write the default configuration, every key documented.")
+    ] = False,
+    path: Annotated[Path | None, typer.Argument(help="Where to write [default: stdout].")] = None,
+    check: Annotated[
+        Path | None, typer.Option("--check", help="Validate a configuration file.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the default configuration, or check one.
+
+    Example: chargemaster config --init site.toml
+    """
+    if check is not None:
+        try:
+            load_config(check)
+        except ChargemasterError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(f"{check}: valid")
+        return
+    if not init:
+        raise typer.BadParameter("use --init [PATH] or --check PATH")
+    if path is None:
+        typer.echo(DEFAULTS_TEXT, nl=False)
+        return
+    if path.exists() and not force:
+        raise _fail(f"{path}: already exists (use --force to overwrite)")
+    try:
+        path.write_text(DEFAULTS_TEXT, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{path}: cannot write ({exc.strerror})") from None
+    typer.echo(f"Wrote {path}")
+
+
+@app.command("rules")
+def rules_command() -> None:
+    """Print the rule catalog: id, severity, title.
+
+    Example: chargemaster rules
+    """
+    for rule in RULES.values():
+        note = f"  (not yet: needs {rule.pending})" if rule.pending else ""
+        typer.echo(f"{rule.id:<26} {rule.severity.value:<8} {rule.title}{note}")
 
 
 def main() -> None:

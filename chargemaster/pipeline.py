@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -55,6 +56,7 @@ class Result:
     findings: pd.DataFrame  # FINDING_COLUMNS, sorted by severity then row
     as_of: dt.date
     stats: dict = field(default_factory=dict)
+    changes: pd.DataFrame | None = None  # set when compared with a baseline report
 
     def count(self, severity: Severity) -> int:
         return int(self.findings["severity"].eq(severity.value).sum())
@@ -138,6 +140,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     frame = lines.frame
     stats = {
         "input": str(options.chargemaster),
+        "input_sha256": sha256_of(options.chargemaster),
         "sheet": table.sheet,
         "header_row": table.header_row,
         "lines": len(frame),
@@ -157,6 +160,14 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         "seconds": round(time.perf_counter() - started, 3),
     }
     return Result(options, config, table, lines, code_map, reference, found, as_of, stats)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def finalize(found: pd.DataFrame, table: Table, lines: Lines, config: Config) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,59 @@ def read_grids(path: Path) -> list[Grid]:
     )
 
 
+# A hostile workbook is refused before it is parsed: real exports compress 5-50x; a zip bomb
+# compresses thousands of times. XML entity (billion laughs) bombs need a DTD, which no
+# spreadsheet part has.
+MAX_UNCOMPRESSED = 4 * 1024**3
+MAX_RATIO = 200
+RATIO_FLOOR = 50 * 1024**2  # small parts may compress as much as they like
+_ZIP, _CFB = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def check_zip_safety(path: Path) -> None:
+    """Refuse a workbook whose parts would expand out of bounds or declare a DTD."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            total = sum(m.file_size for m in members)
+            if total > MAX_UNCOMPRESSED:
+                raise InputError(
+                    f"{path}: refused: the workbook would expand to {total / 1024**3:.1f} GB "
+                    "(a zip bomb or a corrupt file)"
+                )
+            for m in members:
+                ratio = m.file_size // max(m.compress_size, 1)
+                if m.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+                    raise InputError(
+                        f"{path}: refused: part '{m.filename}' expands {ratio:,}-fold (a zip "
+                        "bomb, not a spreadsheet export)"
+                    )
+                if m.filename.endswith((".xml", ".rels")):
+                    with archive.open(m) as fh:
+                        head = fh.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(
+                            f"{path}: refused: part '{m.filename}' declares a DTD (an XML entity "
+                            "bomb, not a spreadsheet export)"
+                        )
+    except zipfile.BadZipFile:
+        raise InputError(
+            f"{path}: the workbook is damaged or truncated (not a complete .xlsx); export it again"
+        ) from None
+
+
 def _read_workbook(path: Path) -> list[Grid]:
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        if magic.startswith(_ZIP):
+            check_zip_safety(path)
+        elif not magic.startswith(_CFB):  # CFB: an encrypted workbook, calamine says so
+            raise InputError(
+                f"{path}: not an Excel workbook (the content is not .xlsx: is it another file "
+                "renamed?); export the chargemaster again as .xlsx or .csv"
+            )
     try:
         book = CalamineWorkbook.from_path(str(path))
         grids = []
@@ -118,7 +171,15 @@ def _read_workbook(path: Path) -> list[Grid]:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             grids.append(Grid(name, rows))
     except Exception as exc:  # calamine raises its own types for corrupt/encrypted files
-        raise InputError(f"{path}: cannot read the workbook ({_short(exc)})") from None
+        if type(exc).__name__ == "PasswordError" or "password" in str(exc).lower():
+            raise InputError(
+                f"{path}: the workbook is password-protected; save a copy without the password "
+                "and run on that"
+            ) from None
+        raise InputError(
+            f"{path}: cannot read the workbook ({_short(exc)}); it may be damaged or truncated: "
+            "export it again"
+        ) from None
     return grids
 
 
@@ -129,7 +190,17 @@ def _short(exc: Exception) -> str:
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: damaged UTF-16 text; export it again") from None
+    if b"\x00" in raw[:4096]:
+        raise InputError(
+            f"{path}: not a readable text file (binary content or an unsupported encoding); "
+            "export the chargemaster as .xlsx or as UTF-8 / Windows-1252 .csv"
+        )
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding), encoding
@@ -140,8 +211,6 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 
 def _read_delimited(path: Path) -> Grid:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{path}: not a text file (binary content); is it a renamed workbook?")
     text, encoding = _decode(raw, path)
     delimiter = _sniff_delimiter(text)
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -292,7 +361,26 @@ def read_table(
         last -= 1
     body = rows[h + 1 : last]
     width = max([width] + [len(r) for r in body])
+    where = f"sheet '{grid.sheet}' " if grid.sheet else ""
+    if grid.delimiter:  # a delimited file: a record longer than its header shifted its values
+        for i, r in enumerate(body):
+            if len(r) > len(rows[h]) and any(str(v).strip() for v in r[len(rows[h]) :]):
+                raise InputError(
+                    f"{path}: line {h + i + 2} has {len(r)} fields but the header (line {h + 1}) "
+                    f"has {len(rows[h])}: a value probably contains the delimiter "
+                    f"{grid.delimiter!r} without quotes. Quote it or export the file again."
+                )
     header_cells = [cell_text(v) for v in rows[h]] + [""] * (width - len(rows[h]))
+    seen: dict[str, int] = {}
+    for j, cell in enumerate(header_cells):
+        name = " ".join(cell.split())
+        if name and name.lower() in seen:
+            first = column_letter(seen[name.lower()])
+            raise InputError(
+                f"{path}: {where}header row {h + 1}: columns {first} and {column_letter(j)} are "
+                f"both named '{name}'. Rename one so every column is unambiguous."
+            )
+        seen.setdefault(name.lower(), j)
     headers = _unique_headers(header_cells)
     fields, unmapped = map_headers(headers, specs)
     # Columns with neither a header nor any value are padding, not data.

@@ -8,9 +8,7 @@ name beside the target and moved into place only when complete.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import pandas as pd
 import xlsxwriter
 
 from .catalog import FINDING_COLUMNS, FINDING_HEADERS, RULES
-from .errors import OutputError
+from .output import atomic_write
 from .pipeline import Result
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -162,26 +160,10 @@ def default_output(chargemaster: Path) -> Path:
 
 def write_report(result: Result, path: Path) -> Path:
     """Write the report to ``path`` atomically; returns the path."""
-    path = Path(path)
-    target_dir = path.parent if str(path.parent) else Path(".")
-    if not target_dir.is_dir():
-        raise OutputError(f"{path}: the output folder {target_dir} does not exist")
-    if path.resolve() == Path(result.options.chargemaster).resolve():
-        raise OutputError(f"{path}: the report would overwrite the input file; choose another -o")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=target_dir)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write in {target_dir} ({exc.strerror})") from None
-    try:
-        _write(result, Path(tmp))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    protect = [result.options.chargemaster]
+    if result.options.code_map:
+        protect.append(result.options.code_map)
+    return atomic_write(path, lambda tmp: _write(result, tmp), protect)
 
 
 def _write(result: Result, path: Path) -> None:
@@ -189,6 +171,8 @@ def _write(result: Result, path: Path) -> None:
     summary = w.sheet("Summary")
     issues_sheets = _issues(w, result)
     cdm_sheets = _chargemaster(w, result)
+    if result.changes is not None:
+        _changes(w, result)
     _rules(w, result)
     _summary(w, summary, result, issues_sheets, cdm_sheets)
     w.book.close()
@@ -238,6 +222,14 @@ def _chargemaster(w: _Writer, result: Result) -> list[str]:
     return w.table("Chargemaster", headers, columns, widths)
 
 
+def _changes(w: _Writer, result: Result) -> None:
+    from .changes import CHANGE_HEADERS
+
+    frame = result.changes
+    columns = [clean_column(frame[c]) for c in CHANGE_HEADERS]
+    w.table("Changes", CHANGE_HEADERS, columns, [16, 16, 8, 12, 14, 24, 24, 24, 70])
+
+
 def _rules(w: _Writer, result: Result) -> None:
     sev = result.config.severity
     rows = [
@@ -266,6 +258,7 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
     skipped = ", ".join(f"{v} {k}" for k, v in s["skipped_detail"].items()) or "none"
     facts = [
         ("Input file", s["input"]),
+        ("Input SHA-256", s["input_sha256"]),
         ("Sheet", s["sheet"] or "(text file)"),
         ("Header row", s["header_row"]),
         ("Lines read", s["lines"]),
@@ -282,6 +275,19 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
         ("Run at", dt.datetime.now().replace(microsecond=0).isoformat(" ")),
         ("Tool version", f"chargemaster {s['version']}"),
     ]
+    if result.changes is not None:
+        counts = result.changes["Change"].value_counts()
+        text = ", ".join(
+            f"{int(counts.get(k, 0))} {k}s"
+            for k in (
+                "line added",
+                "line removed",
+                "line changed",
+                "new finding",
+                "resolved finding",
+            )
+        )
+        facts.append(("Changes since the baseline (sheet Changes)", text))
     if len(issues) > 1 or len(cdm) > 1:
         facts.append(("Sheets continued past Excel's row limit", ", ".join(issues[1:] + cdm[1:])))
     r = 2

@@ -121,7 +121,7 @@ def test_clean_file_exits_zero_and_fail_on(tmp_path):
         (["ok.csv", "--config", "bad.toml"], "unknown key 'static_codin'"),
         (["ok.csv", "--code-map", "missing_map.csv"], "file not found"),
         (["ok.csv", "-o", "nowhere/r.xlsx"], "does not exist"),
-        (["ok.csv", "-o", "ok.csv"], "overwrite the input"),
+        (["ok.csv", "-o", "ok.csv"], "overwrite an input file"),
     ],
 )
 def test_unusable_input_exits_2_with_one_line(tmp_path, monkeypatch, args, message):
@@ -132,8 +132,8 @@ def test_unusable_input_exits_2_with_one_line(tmp_path, monkeypatch, args, messa
     before = set(os.listdir(tmp_path))
     result = invoke("run", *args)
     assert result.exit_code == 2
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in result.output
     assert set(os.listdir(tmp_path)) == before  # no report, no temp file left behind
 

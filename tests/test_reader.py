@@ -132,12 +132,15 @@ def test_delimiters_and_encodings(tmp_path, delimiter, encoding):
     assert t.delimiter == delimiter
 
 
-def test_ragged_csv_rows_are_padded(tmp_path):
+def test_short_csv_rows_are_padded_long_ones_refused(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_text("Charge Code,Description,Price\n1,CBC\n2,CMP,182,extra\n", encoding="utf-8")
+    path.write_text("Charge Code,Description,Price\n1,CBC\n2,CMP,182,\n", encoding="utf-8")
     t = read_table(path, SPECS)
     assert t.headers == ["Charge Code", "Description", "Price", "Column D"]
     assert t.data["Price"].isna().tolist() == [True, False]
+    path.write_text("Charge Code,Description,Price\n1,CBC\n2,CMP, LIPID,182\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 3 has 4 fields but the header \\(line 1\\) has 3"):
+        read_table(path, SPECS)
 
 
 def test_repeated_page_headers_are_not_items(tmp_path):
@@ -174,7 +177,7 @@ def test_no_header_names_closest_rows(tmp_path):
         ("missing.csv", None, "file not found"),
         ("empty.csv", b"", "empty"),
         ("data.pdf", b"%PDF", "unsupported file type"),
-        ("bad.xlsx", b"this is not a workbook", "cannot read the workbook"),
+        ("bad.xlsx", b"this is not a workbook", "not an Excel workbook"),
     ],
 )
 def test_unreadable_inputs(tmp_path, name, content, message):
