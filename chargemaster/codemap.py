@@ -47,7 +47,9 @@ def read_code_map(
         m = split_modifiers(df[col], table.numeric.get(col)).value
         mods = (mods.fillna("") + " " + m.fillna("")).str.strip()
         mods = mods.mask(mods.eq(""))
-        tokens = m.str.split(" ", expand=True) if m.notna().any() else pd.DataFrame(index=df.index)
+        tokens = (
+            m.str.split(" ", n=4, expand=True) if m.notna().any() else pd.DataFrame(index=df.index)
+        )
         for j in tokens.columns:
             check[f"modifier__{k}{j}"] = tokens[j].astype("str")
             sources[f"modifier__{k}{j}"] = col

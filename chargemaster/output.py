@@ -22,6 +22,8 @@ def atomic_write(path: Path, write: Callable[[Path], None], protect: Iterable[Pa
     """Call ``write(tmp)`` and move ``tmp`` to ``path``; never touches a ``protect``-ed file."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{path}: cannot write there: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise OutputError(f"{path}: the output folder {folder} does not exist")
     if path.is_dir():

@@ -91,6 +91,12 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
             f"{options.chargemaster}: no description column in the header row "
             f"{table.header_row} (headers seen: {', '.join(table.headers)})"
         )
+    if table.data.empty:  # a scheduler must not take an empty export for a clean night
+        where = f"sheet '{table.sheet}' " if table.sheet else ""
+        raise InputError(
+            f"{options.chargemaster}: {where}has no chargemaster lines under the header row "
+            f"{table.header_row}: is the export empty or cut short?"
+        )
     t = lap("read", t)
     step("Loading reference code sets")
     reference = load_reference(options.hcpcs_file, options.addendum_b, options.cpt_list)

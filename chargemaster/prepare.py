@@ -184,7 +184,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         coded[col] = rep.value
         mod_parts.append(rep.value)
         mod_sources.append(col)
-        tokens = rep.value.str.split(" ", expand=True) if rep.value.notna().any() else None
+        tokens = rep.value.str.split(" ", n=4, expand=True) if rep.value.notna().any() else None
         if tokens is not None:
             for j in tokens.columns:
                 name = f"modifier__{k}_{j}"

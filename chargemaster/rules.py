@@ -25,7 +25,7 @@ _PLACEHOLDER_PRICES = (
 
 
 def _fmt_price(p: pd.Series) -> pd.Series:
-    return p.map(lambda v: f"{v:,.2f}" if v == v else "")
+    return p.map(lambda v: f"{v:,.2f}" if v == v else "").astype("str")
 
 
 def run_rules(lines: Lines, config: Config, has: set[str]) -> list[pd.DataFrame]:
