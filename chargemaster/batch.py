@@ -18,6 +18,7 @@ import xlsxwriter
 from . import __version__
 from .catalog import RULES
 from .changes import compare, read_baseline
+from .coded import write_coded
 from .errors import ChargemasterError
 from .output import atomic_write
 from .pipeline import Result, RunOptions, run
@@ -33,7 +34,8 @@ class Job:
     output: Path
     baseline: Path | None = None
     fail_on: str = "error"
-    debug: bool = False  # let unexpected errors raise (with their traceback)
+    debug: bool = False
+    coded_output: Path | None = None  # let unexpected errors raise (with their traceback)
 
 
 def summary_of(result: Result, report: Path, exit_code: int) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def failure_summary(job: Job, message: str) -> dict[str, Any]:
         "counts": None,
         "by_rule": None,
         "changes": None,
-        "outputs": {"report": None},
+        "outputs": {"report": None, "coded": None},
         "exit_code": 2,
         "error": message,
         "seconds": None,
@@ -96,6 +98,8 @@ def execute(job: Job) -> dict[str, Any]:
             base = read_baseline(job.baseline, result.config.aliases)
             result.changes = compare(result, base)
         write_report(result, job.output)
+        if job.coded_output is not None:
+            write_coded(result, job.coded_output)
         code = result.exit_code(job.fail_on)
         log.info(
             "%s: %d lines, exit %d, report %s",
@@ -104,7 +108,9 @@ def execute(job: Job) -> dict[str, Any]:
             code,
             job.output,
         )
-        return summary_of(result, job.output, code)
+        summary = summary_of(result, job.output, code)
+        summary["outputs"]["coded"] = str(job.coded_output) if job.coded_output else None
+        return summary
     except ChargemasterError as exc:
         log.error("%s", exc)
         return failure_summary(job, str(exc))
@@ -149,6 +155,7 @@ def plan_jobs(
     baseline: Path | None,
     fail_on: str,
     debug: bool = False,
+    coded_output: Path | None = None,
 ) -> list[Job]:
     """Single input: ``output`` is the report file. Several: ``output`` is a folder."""
     jobs = []
@@ -163,7 +170,8 @@ def plan_jobs(
         else:
             target = output or default_output(path)
             prior = baseline
-        jobs.append(Job(replace(base, chargemaster=path), target, prior, fail_on, debug))
+        coded = coded_output if not many else None
+        jobs.append(Job(replace(base, chargemaster=path), target, prior, fail_on, debug, coded))
     return jobs
 
 

@@ -154,6 +154,14 @@ def run_command(
             "inputs): adds a Changes sheet.",
         ),
     ] = None,
+    coded_output: Annotated[
+        Path | None,
+        typer.Option(
+            "--coded-output",
+            help="Write the chargemaster back in its own layout with "
+            "repaired and attached codes (.xlsx or .csv).",
+        ),
+    ] = None,
     summary_json: Annotated[
         Path | None, typer.Option("--summary-json", help="Write a JSON summary for schedulers.")
     ] = None,
@@ -185,6 +193,8 @@ def run_command(
         raise _fail(f"{output}: with several inputs, -o must be an existing folder")
     if many and baseline is not None and not baseline.is_dir():
         raise _fail(f"{baseline}: with several inputs, --baseline must be a folder of reports")
+    if many and coded_output is not None:
+        raise _fail("--coded-output takes a single chargemaster, not several")
     base = RunOptions(
         inputs[0],
         code_map,
@@ -196,7 +206,7 @@ def run_command(
         addendum_b,
         cpt_list,
     )
-    job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug)
+    job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
         raise _fail("two inputs would write the same report name; give them distinct names")
     protect = [*inputs, *(p for p in (code_map, config) if p is not None)]
@@ -264,6 +274,8 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
                 f"{s['statically_coded']:,} lines statically coded."
             )
             typer.echo(f"Report: {s['outputs']['report']}")
+            if s["outputs"].get("coded"):
+                typer.echo(f"Coded chargemaster: {s['outputs']['coded']}")
     if rollup_path is not None:
         typer.echo(f"Roll-up: {rollup_path}")
 

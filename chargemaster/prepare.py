@@ -63,6 +63,9 @@ class Lines:
     frame: pd.DataFrame
     # Repaired value of every code cell, by source column (what the coded output writes back).
     coded: dict[str, pd.Series] = field(default_factory=dict)
+    repaired: dict[str, pd.Series] = field(default_factory=dict)  # where coded differs, safely
+    # Modifiers split out of each code cell (space-joined), by source column.
+    split_modifiers: dict[str, pd.Series] = field(default_factory=dict)
     # For the contract: one column per checked value, and the source column of each.
     check: pd.DataFrame = field(default_factory=pd.DataFrame)
     check_source: dict[str, str] = field(default_factory=dict)
@@ -93,6 +96,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     check: dict[str, pd.Series] = {}
     check_source: dict[str, str] = {}
     coded: dict[str, pd.Series] = {}
+    repaired_masks: dict[str, pd.Series] = {}
 
     def text_of(name: str) -> pd.Series:
         col = table.col(name)
@@ -110,6 +114,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     for k, col in enumerate(rev_cols):
         rep = repair_revenue_code(df[col], table.numeric.get(col))
         coded[col] = rep.value
+        repaired_masks[col] = rep.repaired
         rev_values.append(rep.value)
         check[f"revenue_code__{k}"] = rep.value
         check_source[f"revenue_code__{k}"] = col
@@ -143,6 +148,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     for k, col in enumerate(hcpcs_cols):
         rep = repair_hcpcs(df[col], table.numeric.get(col), config.hcpcs_placeholders)
         coded[col] = rep.value
+        repaired_masks[col] = rep.repaired
         values.append(rep.value)
         split_mods.append(rep.modifiers)
         repaired.append(rep.repaired)
@@ -182,6 +188,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     for k, col in enumerate(mod_cols):
         rep = split_modifiers(df[col], table.numeric.get(col))
         coded[col] = rep.value
+        repaired_masks[col] = rep.repaired
         mod_parts.append(rep.value)
         mod_sources.append(col)
         tokens = rep.value.str.split(" ", n=4, expand=True) if rep.value.notna().any() else None
@@ -268,9 +275,11 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     check_frame = pd.DataFrame(check, index=idx)
     found.extend(_column_findings(table))
     prices = pd.DataFrame(dict(zip(price_cols, numbers, strict=True)), index=idx)
-    return Lines(
+    lines = Lines(
         out,
         coded,
+        repaired_masks,
+        dict(zip(hcpcs_cols, split_mods, strict=True)),
         check_frame,
         check_source,
         prices,
@@ -278,6 +287,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         raw=df,
         first_hcpcs_col=hcpcs_cols[0] if hcpcs_cols else None,
     )
+    return lines
 
 
 def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Series:

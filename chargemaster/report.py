@@ -1,15 +1,20 @@
-"""Write the report workbook: Summary, Issues, Chargemaster, Rules.
+"""Write the report workbook a finance analyst reads in the morning.
 
-All Excel details live here. Text is always written as text (never a formula, never a number,
-never a link), illegal XML characters are removed, and the file is written to a temporary
-name beside the target and moved into place only when complete.
+Sheets: Summary (headline, findings by rule with a chart, by family and department, run facts),
+Issues (an Excel table, each Cell a link to the line), one worklist per kind of work, the
+Chargemaster (every line, cells with findings highlighted), Changes (with --baseline), Rules.
+
+All Excel details live here. Text is always written as text (never a formula, number or link),
+illegal XML characters are removed, a sheet past Excel's row limit continues on another, and
+the file is written beside the target and moved into place only when complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +24,38 @@ import xlsxwriter
 from .catalog import FINDING_COLUMNS, FINDING_HEADERS, RULES
 from .output import atomic_write
 from .pipeline import Result
+from .reader import column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_LINKS = 65_530  # per worksheet; Excel ignores (and may repair) beyond it
+# xlsxwriter keeps a dict entry per table cell while adding a table: bound the memory.
+TABLE_MAX_CELLS = 2_500_000
 MAX_CELL_CHARS = 32_767
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FILLS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
+_RANK = {"error": 0, "warning": 1, "info": 2}
 CODED_HEADERS = [
+    "Severity",
     "HCPCS (coded)",
     "Modifiers (coded)",
     "Revenue Code (coded)",
     "Code Source",
     "Rules",
 ]
+INVALID_CODE_RULES = [
+    "HCPCS-MALFORMED", "HCPCS-LOCAL", "HCPCS-UNKNOWN", "HCPCS-DELETED", "HCPCS-NOT-YET-EFFECTIVE",
+    "HCPCS-NOC", "HCPCS-CATEGORY-II", "REVCODE-MISSING", "REVCODE-MALFORMED", "REVCODE-UNKNOWN",
+    "MODIFIER-MALFORMED", "MODIFIER-UNKNOWN", "MODIFIER-DELETED", "MODIFIER-CONFLICT",
+    "MODIFIER-PCTC-FACILITY",
+]  # fmt: skip
+# HCPCS findings that make a static code not valid (for the Summary's headline share).
+_BAD_CODE_RULES = {
+    "HCPCS-MALFORMED",
+    "HCPCS-LOCAL",
+    "HCPCS-UNKNOWN",
+    "HCPCS-DELETED",
+    "HCPCS-NOT-YET-EFFECTIVE",
+}
 
 
 def clean(value: Any) -> Any:
@@ -66,6 +91,16 @@ def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == ""
 
 
+def _fit_widths(headers: Sequence[str], columns: Sequence[Sequence[Any]], cap: int = 60):
+    """Column widths fit to the header and the first values, capped."""
+    widths = []
+    for h, col in zip(headers, columns, strict=True):
+        sample = col[:2000]
+        longest = max((len(str(v)) for v in sample if v is not None), default=0)
+        widths.append(min(max(len(h), longest) + 2, cap))
+    return widths
+
+
 class _Writer:
     def __init__(self, path: Path):
         self.book = xlsxwriter.Workbook(
@@ -85,16 +120,21 @@ class _Writer:
                 "created": dt.datetime(2000, 1, 1),
             }
         )
-        self.bold = self.book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+        self.header = self.book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
         self.title = self.book.add_format({"bold": True, "font_size": 14})
         self.label = self.book.add_format({"bold": True})
+        self.big = self.book.add_format(
+            {"bold": True, "font_size": 13, "align": "left", "num_format": "#,##0"}
+        )
+        self.percent = self.book.add_format(
+            {"bold": True, "font_size": 13, "align": "left", "num_format": "0.0%"}
+        )
+        self.link = self.book.add_format({"font_color": "#0563C1", "underline": 1})
         self.fills = {k: self.book.add_format({"bg_color": v}) for k, v in _FILLS.items()}
-        self.names: set[str] = set()
-
-    def sheet(self, name: str):
-        ws = self.book.add_worksheet(name)
-        self.names.add(name)
-        return ws
+        self.tables = 0
+        self.sheets_continued: list[str] = []
+        self.links_dropped = 0
+        self.plain_ranges: list[str] = []  # sheets too large for a table: autofilter only
 
     def put(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
         value = clean(value)
@@ -114,43 +154,121 @@ class _Writer:
         name: str,
         headers: Sequence[str],
         columns: Sequence[Sequence[Any]],
-        widths: Sequence[int],
-        first_formats: dict[str, Any] | None = None,
+        *,
+        widths: Sequence[int] | None = None,
+        decorate: Callable[[Any, int, int, Sequence[Any]], None] | None = None,
     ) -> list[str]:
-        """A flat sheet with a frozen header and autofilter, from cleaned columns; continues on
-        'name (2)' past Excel's row limit. Returns the sheet names used.
+        """A sheet holding one Excel table (autofilter, frozen header, widths fit to content)
+        from cleaned columns; it continues on 'name (2)' past Excel's row limit.
 
-        Rows go through xlsxwriter's write_row: with strings_to_formulas/urls/numbers off, a
-        string is always written as a string.
+        Rows go through write_row: with strings_to_formulas/urls/numbers off, a string is
+        always written as a string. ``decorate(ws, r, i, row)`` may rewrite cells of row r
+        (the i-th data row) with a format or a link before the row is flushed.
         """
-        used = []
+        widths = widths or _fit_widths(headers, columns)
+        used: list[str] = []
         ws, r = None, EXCEL_MAX_ROWS
-        for row in zip(*columns, strict=True):
+        for i, row in enumerate(zip(*columns, strict=True)):
             if r >= EXCEL_MAX_ROWS:
                 if ws is not None:
-                    ws.autofilter(0, 0, r - 1, len(headers) - 1)
+                    self._close_table(ws, headers, r)
                 sheet_name = name if not used else f"{name} ({len(used) + 1})"
-                ws = self._header_sheet(sheet_name, headers, widths)
+                ws = self.book.add_worksheet(sheet_name)
+                ws.write_row(0, 0, headers, self.header)
+                for c, width in enumerate(widths):
+                    ws.set_column(c, c, width)
+                ws.freeze_panes(1, 0)
                 used.append(sheet_name)
                 r = 1
             ws.write_row(r, 0, row)
-            if first_formats and row[0] in first_formats:
-                ws.write_string(r, 0, row[0], first_formats[row[0]])
+            if decorate is not None:
+                decorate(ws, r, i, row)
             r += 1
         if ws is None:
-            ws = self._header_sheet(name, headers, widths)
+            ws = self.book.add_worksheet(name)
+            ws.write_row(0, 0, headers, self.header)
+            for c, width in enumerate(widths):
+                ws.set_column(c, c, width)
+            ws.freeze_panes(1, 0)
             used.append(name)
             r = 1
-        ws.autofilter(0, 0, max(r - 1, 0), len(headers) - 1)
+        self._close_table(ws, headers, r)
+        self.sheets_continued += used[1:]
         return used
 
-    def _header_sheet(self, name: str, headers: Sequence[str], widths: Sequence[int]):
-        ws = self.sheet(name)
-        for c, h in enumerate(headers):
-            ws.write_string(0, c, clean(h), self.bold)
-            ws.set_column(c, c, widths[c] if c < len(widths) else 14)
-        ws.freeze_panes(1, 0)
-        return ws
+    def _close_table(self, ws, headers: Sequence[str], end: int) -> None:
+        """Make rows 0..end-1 an Excel table (ListObject); past TABLE_MAX_CELLS an autofilter.
+
+        xlsxwriter refuses add_table() in constant_memory mode because the call writes the
+        header cells, which that mode may have flushed already. Our header row is written
+        (identically) before any data, and the table part itself is built at close from the
+        options alone, so the guard is lifted for the call.
+        """
+        last = max(end - 1, 1)  # a table needs a data row: an empty one gets a blank row
+        if (last + 1) * len(headers) > TABLE_MAX_CELLS:
+            ws.autofilter(0, 0, last, len(headers) - 1)
+            self.plain_ranges.append(ws.name)
+            return
+        self.tables += 1
+        options = {
+            "name": f"T{self.tables}_{re.sub(r'[^A-Za-z0-9]', '', ws.name)[:40]}",
+            "columns": [{"header": h} for h in headers],
+            "style": "Table Style Light 1",
+        }
+        ws.constant_memory = False
+        try:
+            ws.add_table(0, 0, last, len(headers) - 1, options)
+        finally:
+            ws.constant_memory = True
+            # The header cells add_table re-wrote sit beside the last (unflushed) data row;
+            # the flush at close writes that row only and drops them.
+            ws.table.pop(0, None)
+            ws.table_cells.clear()  # one entry per cell: free it now
+
+
+@dataclass
+class _View:
+    """What several sheets need: findings joined to their lines, and where each line sits."""
+
+    result: Result
+    findings: pd.DataFrame  # with line info columns added
+    on_lines: pd.Series  # bool: the finding is on a chargemaster line
+    line_severity: pd.Series  # row -> highest severity
+    header_index: dict[str, int]  # input header -> 0-based column
+
+    def line_target(self, row: int, column: str | None) -> str | None:
+        """'Chargemaster'!C12: the report cell of a source row and column."""
+        frame = self.result.lines.frame
+        pos = frame.index.get_indexer([row])[0]
+        if pos < 0:
+            return None
+        sheet_no, offset = divmod(pos, EXCEL_MAX_ROWS - 1)
+        sheet = "Chargemaster" if sheet_no == 0 else f"Chargemaster ({sheet_no + 1})"
+        col = self.header_index.get(column) if column is not None else None
+        letter = column_letter(col + 1) if col is not None else "A"
+        return f"internal:'{sheet}'!{letter}{offset + 2}"
+
+
+def _view(result: Result) -> _View:
+    f = result.findings.copy()
+    frame = result.lines.frame
+    on_lines = f["row"].notna() & ~f["cell"].fillna("").str.contains("!", regex=False)
+    on_lines &= f["row"].isin(frame.index)
+    rows = f["row"].where(on_lines).fillna(-1).astype("int64")
+    for name, source in (
+        ("description", "description"),
+        ("department", "department"),
+        ("revenue_code", "revenue_code"),
+        ("family", "family"),
+        ("hcpcs", "coded_hcpcs"),
+        ("price", "price"),
+    ):
+        f[name] = frame[source].reindex(rows).to_numpy()
+    sev = f.loc[on_lines, ["row", "severity"]].copy()
+    sev["rank"] = sev["severity"].map(_RANK)
+    line_sev = sev.sort_values("rank").drop_duplicates("row").set_index("row")["severity"]
+    header_index = {h: j for j, h in enumerate(result.table.headers)}
+    return _View(result, f, on_lines, line_sev, header_index)
 
 
 def default_output(chargemaster: Path) -> Path:
@@ -168,48 +286,217 @@ def write_report(result: Result, path: Path) -> Path:
 
 def _write(result: Result, path: Path) -> None:
     w = _Writer(path)
-    summary = w.sheet("Summary")
-    issues_sheets = _issues(w, result)
-    cdm_sheets = _chargemaster(w, result)
+    view = _view(result)
+    summary = w.book.add_worksheet("Summary")
+    _issues(w, view)
+    _worklists(w, view)
+    _chargemaster(w, view)
     if result.changes is not None:
-        _changes(w, result)
+        from .changes import CHANGE_HEADERS
+
+        frame = result.changes
+        w.table("Changes", CHANGE_HEADERS, [clean_column(frame[c]) for c in CHANGE_HEADERS])
     _rules(w, result)
-    _summary(w, summary, result, issues_sheets, cdm_sheets)
+    _summary(w, summary, view)
     w.book.close()
 
 
-def _issues(w: _Writer, result: Result) -> list[str]:
-    f = result.findings
+def _issues(w: _Writer, view: _View) -> list[str]:
+    f = view.findings
     columns = [clean_column(f[c]) for c in FINDING_COLUMNS]
     columns[2] = [None if v is None else int(v) for v in columns[2]]  # Row
-    widths = [9, 24, 8, 10, 22, 16, 22, 14, 90]
-    return w.table("Issues", FINDING_HEADERS, columns, widths, first_formats=w.fills)
+    header_row = view.result.table.header_row
+
+    def target(row: int, column: str | None, on_line: bool) -> str | None:
+        if on_line:
+            return view.line_target(row, column)
+        if row == header_row and column in view.header_index:  # a column-level finding
+            return f"internal:'Chargemaster'!{column_letter(view.header_index[column] + 1)}1"
+        return None
+
+    targets = [
+        target(int(r), c, on)
+        for r, c, on in zip(f["row"].fillna(0), f["column"], view.on_lines, strict=True)
+    ]
+    links = {"n": 0}
+
+    def decorate(ws, r, i, row):
+        ws.write_string(r, 0, row[0], w.fills.get(row[0]))
+        if targets[i] and row[3]:
+            if links["n"] < EXCEL_MAX_LINKS:
+                ws.write_url(r, 3, targets[i], w.link, string=row[3])
+                links["n"] += 1
+            else:
+                w.links_dropped += 1
+
+    widths = _fit_widths(FINDING_HEADERS, columns)
+    widths[-1] = min(max(widths[-1], 60), 110)
+    return w.table("Issues", FINDING_HEADERS, columns, widths=widths, decorate=decorate)
 
 
-def _rules_by_row(result: Result) -> pd.Series:
-    f = result.findings
-    on_lines = f["row"].notna() & ~f["cell"].fillna("").str.contains("!", regex=False)
-    f = f[on_lines & f["row"].isin(result.lines.frame.index)]
+def _worklist(w: _Writer, name: str, frame: pd.DataFrame, spec: list[tuple[str, str]]) -> None:
+    headers = [h for h, _ in spec]
+    columns = [clean_column(frame[c]) if len(frame) else [] for _, c in spec]
+    for j, (_, c) in enumerate(spec):
+        if c == "row" and len(frame):
+            columns[j] = [None if v is None else int(v) for v in columns[j]]
+    w.table(name, headers, columns)
+
+
+def _worklists(w: _Writer, view: _View) -> None:
+    f = view.findings
+    lines = f[view.on_lines]
+    frame = view.result.lines.frame
+
+    def pick(rules: list[str], source: pd.DataFrame = lines) -> pd.DataFrame:
+        return source[source["rule"].isin(rules)]
+
+    _worklist(
+        w,
+        "Missing HCPCS",
+        pick(["HCPCS-MISSING"]),
+        [
+            ("Row", "row"),
+            ("Charge Code", "charge_code"),
+            ("Description", "description"),
+            ("Department", "department"),
+            ("Revenue Code", "revenue_code"),
+            ("Family", "family"),
+            ("Price", "price"),
+            ("Suggested", "suggested"),
+            ("Message", "message"),
+        ],
+    )
+    _worklist(
+        w,
+        "Invalid codes",
+        pick(INVALID_CODE_RULES),
+        [
+            ("Severity", "severity"),
+            ("Rule", "rule"),
+            ("Row", "row"),
+            ("Cell", "cell"),
+            ("Charge Code", "charge_code"),
+            ("Description", "description"),
+            ("Column", "column"),
+            ("Value", "value"),
+            ("Suggested", "suggested"),
+            ("Message", "message"),
+        ],
+    )
+    _worklist(
+        w,
+        "Rev-HCPCS mismatch",
+        pick(["HCPCS-REVCODE-MISMATCH"]),
+        [
+            ("Row", "row"),
+            ("Charge Code", "charge_code"),
+            ("Description", "description"),
+            ("Revenue Code", "revenue_code"),
+            ("HCPCS", "hcpcs"),
+            ("Message", "message"),
+        ],
+    )
+    prices = [r for r in RULES if r.startswith("PRICE-")]
+    _worklist(
+        w,
+        "Prices",
+        pick(prices),
+        [
+            ("Severity", "severity"),
+            ("Rule", "rule"),
+            ("Row", "row"),
+            ("Charge Code", "charge_code"),
+            ("Description", "description"),
+            ("HCPCS", "hcpcs"),
+            ("Price", "price"),
+            ("Value", "value"),
+            ("Message", "message"),
+        ],
+    )
+    _worklist(
+        w,
+        "Repairs",
+        pick([r for r in RULES if r.endswith("-REPAIRED")]),
+        [
+            ("Rule", "rule"),
+            ("Row", "row"),
+            ("Cell", "cell"),
+            ("Charge Code", "charge_code"),
+            ("Column", "column"),
+            ("Original", "value"),
+            ("Repaired", "suggested"),
+            ("Message", "message"),
+        ],
+    )
+    _worklist(
+        w,
+        "Code map",
+        f[f["rule"].str.startswith("MAP-")],
+        [
+            ("Severity", "severity"),
+            ("Rule", "rule"),
+            ("Map Row", "row"),
+            ("Cell", "cell"),
+            ("Charge Code", "charge_code"),
+            ("Value", "value"),
+            ("Message", "message"),
+        ],
+    )
+    static = frame[frame["code_source"].eq("code map")].assign(row=lambda d: d.index)
+    _worklist(
+        w,
+        "Static coding applied",
+        static,
+        [
+            ("Row", "row"),
+            ("Charge Code", "charge_code"),
+            ("Description", "description"),
+            ("Revenue Code", "revenue_code"),
+            ("HCPCS", "coded_hcpcs"),
+            ("Modifiers", "coded_modifiers"),
+        ],
+    )
+    soft = frame[frame["soft"]].assign(row=lambda d: d.index)
+    _worklist(
+        w,
+        "Soft-coded",
+        soft,
+        [
+            ("Row", "row"),
+            ("Charge Code", "charge_code"),
+            ("Description", "description"),
+            ("Department", "department"),
+            ("Revenue Code", "revenue_code"),
+            ("HCPCS", "coded_hcpcs"),
+        ],
+    )
+
+
+def _rules_by_row(view: _View) -> pd.Series:
+    f = view.findings[view.on_lines]
     if f.empty:
         return pd.Series(dtype="str")
     return f.groupby("row")["rule"].agg(lambda s: " ".join(sorted(set(s))))
 
 
-def _chargemaster(w: _Writer, result: Result) -> list[str]:
+def _chargemaster(w: _Writer, view: _View) -> list[str]:
+    result = view.result
     table, frame = result.table, result.lines.frame
     data, prices = table.data, result.lines.prices
     columns = [frame.index.tolist()]
     for h in table.headers:
         if h in prices.columns:  # a price that parses is written as a number finance can sum
-            as_text = clean_column(data[h])
-            as_number = clean_column(prices[h])
+            as_number, as_text = clean_column(prices[h]), clean_column(data[h])
             columns.append(
                 [n if n is not None else t for n, t in zip(as_number, as_text, strict=True)]
             )
         else:
             columns.append(clean_column(data[h]))
-    rules = _rules_by_row(result).reindex(frame.index)
+    rules = _rules_by_row(view).reindex(frame.index)
+    severity = view.line_severity.reindex(frame.index)
     for s in (
+        severity,
         frame["coded_hcpcs"],
         frame["coded_modifiers"],
         frame["revenue_code"],
@@ -218,43 +505,137 @@ def _chargemaster(w: _Writer, result: Result) -> list[str]:
     ):
         columns.append(clean_column(s))
     headers = ["Row", *table.headers, *CODED_HEADERS]
-    widths = [8] + [min(max(len(h) + 2, 10), 40) for h in table.headers] + [14, 16, 18, 12, 30]
-    return w.table("Chargemaster", headers, columns, widths)
+    # The cells findings name, with the highest severity on each.
+    f = view.findings[view.on_lines & view.findings["column"].isin(view.header_index)]
+    marks: dict[int, dict[int, str]] = {}
+    for row, col, sev in zip(f["row"], f["column"], f["severity"], strict=True):
+        cells = marks.setdefault(frame.index.get_loc(int(row)), {})
+        c = view.header_index[col] + 1
+        if c not in cells or _RANK[sev] < _RANK[cells[c]]:
+            cells[c] = sev
+    sev_col = len(table.headers) + 1
 
+    def decorate(ws, r, i, row):
+        for c, sev in marks.get(i, {}).items():
+            w.put(ws, r, c, row[c], w.fills[sev])
+        if row[sev_col] is not None:
+            ws.write_string(r, sev_col, row[sev_col], w.fills[row[sev_col]])
 
-def _changes(w: _Writer, result: Result) -> None:
-    from .changes import CHANGE_HEADERS
-
-    frame = result.changes
-    columns = [clean_column(frame[c]) for c in CHANGE_HEADERS]
-    w.table("Changes", CHANGE_HEADERS, columns, [16, 16, 8, 12, 14, 24, 24, 24, 70])
+    widths = [8] + [min(max(len(h) + 2, 10), 40) for h in table.headers] + [9, 14, 16, 18, 12, 30]
+    return w.table("Chargemaster", headers, columns, widths=widths, decorate=decorate)
 
 
 def _rules(w: _Writer, result: Result) -> None:
     sev = result.config.severity
-    rows = [
-        [
-            r.id,
-            sev.get(r.id, r.severity.value),
-            r.group,
-            r.title,
-            "active" if not r.pending else f"not yet: needs {r.pending}",
-        ]
-        for r in RULES.values()
+    rules = list(RULES.values())
+    columns = [
+        [r.id for r in rules],
+        [sev.get(r.id, r.severity.value) for r in rules],
+        [r.group for r in rules],
+        [r.title for r in rules],
+        ["active" if not r.pending else f"not yet: needs {r.pending}" for r in rules],
     ]
-    columns = [list(c) for c in zip(*rows, strict=True)]
-    w.table(
-        "Rules", ["Rule", "Severity", "Group", "Title", "Status"], columns, [26, 10, 14, 55, 50]
+    w.table("Rules", ["Rule", "Severity", "Group", "Title", "Status"], columns)
+
+
+def _counts_by(f: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
+    g = f.assign(**{key: f[key].fillna(label)}).groupby([key, "severity"]).size()
+    table = g.unstack(fill_value=0).reindex(columns=["error", "warning", "info"], fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.sort_values(["error", "total"], ascending=False)
+
+
+def _summary(w: _Writer, ws, view: _View) -> None:
+    result = view.result
+    s, f, frame = result.stats, view.findings, result.lines.frame
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 4, 11)
+    ws.set_column(5, 5, 48)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # printed (and rendered to PDF) one page wide
+    w.put(ws, 0, 0, f"Chargemaster report: {Path(s['input']).name}", w.title)
+    counts = {sev: int(f["severity"].eq(sev).sum()) for sev in ("error", "warning", "info")}
+    ancillary = frame["ancillary"] & frame["active"]
+    bad_code_rows = set(f.loc[f["rule"].isin(_BAD_CODE_RULES), "row"].dropna().astype(int))
+    valid = ancillary & frame["coded_hcpcs"].notna() & ~frame.index.isin(list(bad_code_rows))
+    share = valid.sum() / ancillary.sum() if ancillary.sum() else None
+    headline = [
+        ("Lines checked", s["lines"], None),
+        ("Errors", counts["error"], w.fills["error"]),
+        ("Warnings", counts["warning"], w.fills["warning"]),
+        ("Info", counts["info"], w.fills["info"]),
+        ("Lines statically coded by this run", s["statically_coded"], None),
+    ]
+    r = 2
+    for label, value, fmt in headline:
+        w.put(ws, r, 0, label, fmt or w.label)
+        w.put(ws, r, 1, value, w.big)
+        r += 1
+    w.put(ws, r, 0, "Ancillary lines with a valid static code", w.label)
+    w.put(ws, r, 1, share, w.percent)
+    w.put(ws, r, 2, f"{int(valid.sum()):,} of {int(ancillary.sum()):,} active ancillary lines")
+    r += 2
+
+    # Findings by rule, with a bar chart beside it.
+    w.put(ws, r, 0, "Findings by rule", w.label)
+    r += 1
+    for c, h in enumerate(["Rule", "Count", "Severity", "Title"]):
+        w.put(ws, r, c, h, w.header)
+    first = r + 1
+    by_rule = f["rule"].value_counts()
+    sev = result.config.severity
+    ordered = sorted(
+        (rid for rid in RULES if by_rule.get(rid, 0)),
+        key=lambda rid: (_RANK[sev.get(rid, RULES[rid].severity.value)], -by_rule[rid], rid),
     )
+    for rid in ordered:
+        r += 1
+        level = sev.get(rid, RULES[rid].severity.value)
+        w.put(ws, r, 0, rid, w.fills[level])
+        w.put(ws, r, 1, int(by_rule[rid]))
+        w.put(ws, r, 2, level)
+        w.put(ws, r, 3, RULES[rid].title)
+    r += 1
+    w.put(ws, r, 0, "Total (rows of Issues)", w.label)
+    w.put(ws, r, 1, len(f), w.label)
+    if ordered:
+        chart = w.book.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": "Findings",
+                "categories": ["Summary", first, 0, first + len(ordered) - 1, 0],
+                "values": ["Summary", first, 1, first + len(ordered) - 1, 1],
+                "fill": {"color": "#4472C4"},
+            }
+        )
+        chart.set_title({"name": "Findings by rule"})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 620, "height": max(260, 22 * len(ordered) + 80)})
+        ws.insert_chart(2, 7, chart)
+    r += 2
 
+    on_lines = f[view.on_lines]
+    for title, key, label in (
+        ("Findings by revenue-code family", "family", "(no family)"),
+        ("Findings by department", "department", "(no department)"),
+    ):
+        if key == "department" and not result.table.col("department"):
+            continue
+        w.put(ws, r, 0, title, w.label)
+        r += 1
+        for c, h in enumerate([key.capitalize(), "Errors", "Warnings", "Info", "Total"]):
+            w.put(ws, r, c, h, w.header)
+        table = _counts_by(on_lines, key, label) if len(on_lines) else pd.DataFrame()
+        for name, row in table.head(40).iterrows():
+            r += 1
+            w.put(ws, r, 0, str(name).replace("_", " "))
+            for c, k in enumerate(["error", "warning", "info", "total"], start=1):
+                w.put(ws, r, c, int(row[k]))
+        r += 2
 
-def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) -> None:
-    s = result.stats
-    f = result.findings
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 3, 14)
-    w.put(ws, 0, 0, "Chargemaster report", w.title)
+    w.put(ws, r, 0, "Run facts", w.label)
+    r += 1
     skipped = ", ".join(f"{v} {k}" for k, v in s["skipped_detail"].items()) or "none"
     facts = [
         ("Input file", s["input"]),
@@ -276,9 +657,9 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
         ("Tool version", f"chargemaster {s['version']}"),
     ]
     if result.changes is not None:
-        counts = result.changes["Change"].value_counts()
+        changes = result.changes["Change"].value_counts()
         text = ", ".join(
-            f"{int(counts.get(k, 0))} {k}s"
+            f"{int(changes.get(k, 0))} {k}"
             for k in (
                 "line added",
                 "line removed",
@@ -288,46 +669,23 @@ def _summary(w: _Writer, ws, result: Result, issues: list[str], cdm: list[str]) 
             )
         )
         facts.append(("Changes since the baseline (sheet Changes)", text))
-    if len(issues) > 1 or len(cdm) > 1:
-        facts.append(("Sheets continued past Excel's row limit", ", ".join(issues[1:] + cdm[1:])))
-    r = 2
+    if w.sheets_continued:
+        facts.append(("Sheets continued past Excel's row limit", ", ".join(w.sheets_continued)))
+    if w.plain_ranges:
+        facts.append(
+            ("Sheets filtered as ranges (too large for Excel tables)", ", ".join(w.plain_ranges))
+        )
+    if w.links_dropped:
+        facts.append(("Issues without a link (Excel allows 65,530 per sheet)", w.links_dropped))
     for label, value in facts:
         w.put(ws, r, 0, label, w.label)
         w.put(ws, r, 1, value)
         r += 1
     r += 1
     w.put(ws, r, 0, "Reference", w.label)
-    r += 1
     for line in s["reference"]:
         w.put(ws, r, 1, line)
         r += 1
     if not s["cpt_checked"]:
         w.put(ws, r, 1, "CPT: checked by shape only (no OPPS Addendum B or CPT list loaded)")
         r += 1
-    r += 1
-    w.put(ws, r, 0, "Findings by severity", w.label)
-    r += 1
-    for c, h in enumerate(["Severity", "Count"]):
-        w.put(ws, r, c, h, w.bold)
-    r += 1
-    for sev in ("error", "warning", "info"):
-        w.put(ws, r, 0, sev, w.fills[sev])
-        w.put(ws, r, 1, int(f["severity"].eq(sev).sum()))
-        r += 1
-    r += 1
-    w.put(ws, r, 0, "Findings by rule", w.label)
-    r += 1
-    for c, h in enumerate(["Rule", "Title", "Severity", "Count"]):
-        w.put(ws, r, c, h, w.bold)
-    r += 1
-    counts = f["rule"].value_counts()
-    sev = result.config.severity
-    for rule_id, rule in RULES.items():
-        n = int(counts.get(rule_id, 0))
-        if n:
-            level = sev.get(rule_id, rule.severity.value)
-            w.put(ws, r, 0, rule_id, w.fills[level])
-            w.put(ws, r, 1, rule.title)
-            w.put(ws, r, 2, level)
-            w.put(ws, r, 3, n)
-            r += 1

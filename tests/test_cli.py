@@ -38,7 +38,8 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     assert "293 lines checked" in result.stdout
     assert (cdm.read_bytes(), os.stat(cdm).st_mtime_ns) == before  # input untouched
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Issues", "Chargemaster", "Rules"]
+    assert wb.sheetnames[:2] == ["Summary", "Issues"]
+    assert wb.sheetnames[-2:] == ["Chargemaster", "Rules"]
 
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Header row"] == 4
@@ -50,7 +51,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
 
     issues = list(wb["Issues"].iter_rows(values_only=True))
     assert list(issues[0]) == FINDING_HEADERS
-    assert wb["Issues"].freeze_panes == "A2" and wb["Issues"].auto_filter.ref
+    assert wb["Issues"].freeze_panes == "A2" and len(wb["Issues"].tables) == 1
     by_rule = {}
     for sev, rule, row, cell, column, _charge, value, suggested, msg in issues[1:]:
         by_rule.setdefault(rule, []).append((row, cell, column, value, suggested, msg))

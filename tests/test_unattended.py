@@ -292,7 +292,7 @@ def test_baseline_changes_sheet(tmp_path):
     resolved = [r for r in rows[1:] if r[0] == "resolved finding"]
     assert [r[7] for r in resolved] == ["REVCODE-MALFORMED"]
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
-    assert "1 line addeds" in summary["Changes since the baseline (sheet Changes)"]
+    assert "1 line added" in summary["Changes since the baseline (sheet Changes)"]
 
 
 def test_config_init_writes_valid_defaults(tmp_path):
