@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
@@ -384,16 +385,25 @@ def read_table(
     headers = _unique_headers(header_cells)
     fields, unmapped = map_headers(headers, specs)
     # Columns with neither a header nor any value are padding, not data.
-    columns: dict[str, list[Any]] = {}
-    for j, name in enumerate(headers):
-        columns[name] = [r[j] if j < len(r) else "" for r in body]
+    # Column-wise in one pass each: most cells are already text and are taken as they are.
+    padded = (r if len(r) == width else list(r) + [""] * (width - len(r)) for r in body)
+    transposed = list(zip(*padded, strict=True)) if body else [()] * width
     numeric = {}
     text = {}
-    for name, values in columns.items():
-        kinds = pd.Series([isinstance(v, (int, float)) and not isinstance(v, bool) for v in values])
-        text[name] = [cell_text(v) for v in values]
-        if kinds.any():
-            numeric[name] = kinds
+    for name, values in zip(headers, transposed, strict=True):
+        out, numbers = [], []
+        for i, v in enumerate(values):
+            if type(v) is str:
+                out.append(v)
+            else:
+                out.append(cell_text(v))
+                if type(v) in (int, float):
+                    numbers.append(i)
+        text[name] = out
+        if numbers:
+            mask = np.zeros(len(values), dtype=bool)
+            mask[numbers] = True
+            numeric[name] = pd.Series(mask)
     index = pd.RangeIndex(h + 2, h + 2 + len(body), name="row")
     frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
     for name in numeric:

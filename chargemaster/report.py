@@ -76,6 +76,13 @@ def clean_column(values: pd.Series) -> list[Any]:
     """A column ready for write_row: None for missing or empty, strings cleaned, numbers kept."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return [None if v != v else v for v in values.astype("float64").tolist()]
+    if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
+        text = values.str.replace(_ILLEGAL, "", regex=True)
+        long = text.str.len().gt(MAX_CELL_CHARS).fillna(False)
+        if long.any():
+            text = text.mask(long, text.str[: MAX_CELL_CHARS - 1] + "…")
+        keep = text.notna() & text.ne("")
+        return text.astype("object").where(keep, None).tolist()
     obj = values.astype("object")
     is_text = obj.map(lambda v: isinstance(v, str))
     if is_text.any():
@@ -236,17 +243,20 @@ class _View:
     line_severity: pd.Series  # row -> highest severity
     header_index: dict[str, int]  # input header -> 0-based column
 
-    def line_target(self, row: int, column: str | None) -> str | None:
-        """'Chargemaster'!C12: the report cell of a source row and column."""
+    def line_targets(self, rows: pd.Series, columns: pd.Series) -> list[str | None]:
+        """internal:'Chargemaster'!C12 for each (source row, column); None off the lines."""
         frame = self.result.lines.frame
-        pos = frame.index.get_indexer([row])[0]
-        if pos < 0:
-            return None
-        sheet_no, offset = divmod(pos, EXCEL_MAX_ROWS - 1)
-        sheet = "Chargemaster" if sheet_no == 0 else f"Chargemaster ({sheet_no + 1})"
-        col = self.header_index.get(column) if column is not None else None
-        letter = column_letter(col + 1) if col is not None else "A"
-        return f"internal:'{sheet}'!{letter}{offset + 2}"
+        positions = frame.index.get_indexer(rows.fillna(-1).astype("int64"))
+        letters = {h: column_letter(j + 1) for h, j in self.header_index.items()}
+        out: list[str | None] = []
+        for pos, column in zip(positions, columns, strict=True):
+            if pos < 0:
+                out.append(None)
+                continue
+            sheet_no, offset = divmod(int(pos), EXCEL_MAX_ROWS - 1)
+            sheet = "Chargemaster" if sheet_no == 0 else f"Chargemaster ({sheet_no + 1})"
+            out.append(f"internal:'{sheet}'!{letters.get(column, 'A')}{offset + 2}")
+        return out
 
 
 def _view(result: Result) -> _View:
@@ -306,17 +316,13 @@ def _issues(w: _Writer, view: _View) -> list[str]:
     columns = [clean_column(f[c]) for c in FINDING_COLUMNS]
     columns[2] = [None if v is None else int(v) for v in columns[2]]  # Row
     header_row = view.result.table.header_row
-
-    def target(row: int, column: str | None, on_line: bool) -> str | None:
-        if on_line:
-            return view.line_target(row, column)
-        if row == header_row and column in view.header_index:  # a column-level finding
-            return f"internal:'Chargemaster'!{column_letter(view.header_index[column] + 1)}1"
-        return None
-
+    on_line = view.line_targets(f["row"].where(view.on_lines), f["column"])
+    header_links = {
+        h: f"internal:'Chargemaster'!{column_letter(j + 1)}1" for h, j in view.header_index.items()
+    }
     targets = [
-        target(int(r), c, on)
-        for r, c, on in zip(f["row"].fillna(0), f["column"], view.on_lines, strict=True)
+        t if t is not None else (header_links.get(c) if r == header_row else None)
+        for t, r, c in zip(on_line, f["row"].fillna(0), f["column"], strict=True)
     ]
     links = {"n": 0}
 
