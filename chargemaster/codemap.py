@@ -153,7 +153,7 @@ def apply_code_map(frame: pd.DataFrame, code_map: CodeMap | None, config: Config
     frame["code_source"] = source.mask(take, "code map")
     active = frame["active"]
     where = code_map.table.path.name
-    mods_text = map_mods.fillna("").map(lambda m: f" with modifiers {m}" if m else "")
+    mods_text = (" with modifiers " + map_mods).fillna("")
     out = [
         F.make(
             "HCPCS-ATTACHED",

@@ -28,8 +28,8 @@ from .reader import column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_LINKS = 65_530  # per worksheet; Excel ignores (and may repair) beyond it
-# xlsxwriter keeps a dict entry per table cell while adding a table: bound the memory.
-TABLE_MAX_CELLS = 2_500_000
+# Past this many cells a sheet is a filtered range, not a table (Excel slows on huge tables).
+TABLE_MAX_CELLS = 5_000_000
 MAX_CELL_CHARS = 32_767
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FILLS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
@@ -108,6 +108,13 @@ def _fit_widths(headers: Sequence[str], columns: Sequence[Sequence[Any]], cap: i
     return widths
 
 
+class _NoIndex(dict):
+    """A mapping that forgets what is stored in it."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
 class _Writer:
     def __init__(self, path: Path):
         self.book = xlsxwriter.Workbook(
@@ -163,14 +170,14 @@ class _Writer:
         columns: Sequence[Sequence[Any]],
         *,
         widths: Sequence[int] | None = None,
-        decorate: Callable[[Any, int, int, Sequence[Any]], None] | None = None,
+        decorate: Callable[[int, Sequence[Any]], dict[int, tuple[Any, str | None]]] | None = None,
     ) -> list[str]:
         """A sheet holding one Excel table (autofilter, frozen header, widths fit to content)
         from cleaned columns; it continues on 'name (2)' past Excel's row limit.
 
         Rows go through write_row: with strings_to_formulas/urls/numbers off, a string is
-        always written as a string. ``decorate(ws, r, i, row)`` may rewrite cells of row r
-        (the i-th data row) with a format or a link before the row is flushed.
+        always written as a string. ``decorate(i, row)`` gives, for the i-th data row, the
+        cells to write with a format and/or as an internal link: {column: (format, url)}.
         """
         widths = widths or _fit_widths(headers, columns)
         used: list[str] = []
@@ -187,9 +194,22 @@ class _Writer:
                 ws.freeze_panes(1, 0)
                 used.append(sheet_name)
                 r = 1
-            ws.write_row(r, 0, row)
-            if decorate is not None:
-                decorate(ws, r, i, row)
+            special = decorate(i, row) if decorate is not None else None
+            if not special:
+                ws.write_row(r, 0, row)
+            else:  # plain runs through write_row; formatted or linked cells one by one
+                start = 0
+                for c in sorted(special):
+                    if c > start:
+                        ws.write_row(r, start, row[start:c])
+                    fmt, url = special[c]
+                    if url and isinstance(row[c], str):
+                        ws.write_url(r, c, url, fmt or self.link, string=row[c])
+                    else:
+                        self.put(ws, r, c, row[c], fmt)
+                    start = c + 1
+                if start < len(row):
+                    ws.write_row(r, start, row[start:])
             r += 1
         if ws is None:
             ws = self.book.add_worksheet(name)
@@ -223,6 +243,9 @@ class _Writer:
             "style": "Table Style Light 1",
         }
         ws.constant_memory = False
+        # add_table records every cell of the range to catch overlapping tables (ours never
+        # overlap): at 100k lines that index alone would cost ~300 MB, so it is not kept.
+        ws.table_cells = _NoIndex()
         try:
             ws.add_table(0, 0, last, len(headers) - 1, options)
         finally:
@@ -230,7 +253,6 @@ class _Writer:
             # The header cells add_table re-wrote sit beside the last (unflushed) data row;
             # the flush at close writes that row only and drops them.
             ws.table.pop(0, None)
-            ws.table_cells.clear()  # one entry per cell: free it now
 
 
 @dataclass
@@ -326,14 +348,15 @@ def _issues(w: _Writer, view: _View) -> list[str]:
     ]
     links = {"n": 0}
 
-    def decorate(ws, r, i, row):
-        ws.write_string(r, 0, row[0], w.fills.get(row[0]))
+    def decorate(i, row):
+        special = {0: (w.fills.get(row[0]), None)}
         if targets[i] and row[3]:
             if links["n"] < EXCEL_MAX_LINKS:
-                ws.write_url(r, 3, targets[i], w.link, string=row[3])
+                special[3] = (w.link, targets[i])
                 links["n"] += 1
             else:
                 w.links_dropped += 1
+        return special
 
     widths = _fit_widths(FINDING_HEADERS, columns)
     widths[-1] = min(max(widths[-1], 60), 110)
@@ -521,11 +544,11 @@ def _chargemaster(w: _Writer, view: _View) -> list[str]:
             cells[c] = sev
     sev_col = len(table.headers) + 1
 
-    def decorate(ws, r, i, row):
-        for c, sev in marks.get(i, {}).items():
-            w.put(ws, r, c, row[c], w.fills[sev])
+    def decorate(i, row):
+        special = {c: (w.fills[sev], None) for c, sev in marks.get(i, {}).items()}
         if row[sev_col] is not None:
-            ws.write_string(r, sev_col, row[sev_col], w.fills[row[sev_col]])
+            special[sev_col] = (w.fills[row[sev_col]], None)
+        return special
 
     widths = [8] + [min(max(len(h) + 2, 10), 40) for h in table.headers] + [9, 14, 16, 18, 12, 30]
     return w.table("Chargemaster", headers, columns, widths=widths, decorate=decorate)
