@@ -57,25 +57,58 @@ def main() -> None:
             report = OUT / f"tool_{n}_{fmt}.xlsx"
             tool = []
             for _ in range(args.repeat):
-                wall, mb, _ = timed([py, "-m", "chargemaster", "run", str(cdm), "--code-map",
-                                     str(code_map), "-o", str(report), "-q",
-                                     "--as-of", "2026-11-01"], ok=(0, 1))
+                wall, mb, _ = timed(
+                    [
+                        py,
+                        "-m",
+                        "chargemaster",
+                        "run",
+                        str(cdm),
+                        "--code-map",
+                        str(code_map),
+                        "-o",
+                        str(report),
+                        "-q",
+                        "--as-of",
+                        "2026-11-01",
+                    ],
+                    ok=(0, 1),
+                )
                 tool.append({"s": wall, "mb": mb})
             floor = []
             for _ in range(args.repeat):
-                _, mb, out = timed([py, str(HERE / "floor.py"), str(cdm), str(report),
-                                    str(OUT / f"floor_{n}_{fmt}.xlsx")])
+                _, mb, out = timed(
+                    [
+                        py,
+                        str(HERE / "floor.py"),
+                        str(cdm),
+                        str(report),
+                        str(OUT / f"floor_{n}_{fmt}.xlsx"),
+                    ]
+                )
                 read_s, write_s = map(float, out.split())
                 floor.append({"s": read_s + write_s, "mb": mb})
             base = []
             if not args.no_baseline:
                 for _ in range(args.repeat):
-                    wall, mb, _ = timed([py, str(HERE / "naive.py"), str(cdm), str(code_map),
-                                         str(OUT / f"naive_{n}_{fmt}.xlsx")])
+                    wall, mb, _ = timed(
+                        [
+                            py,
+                            str(HERE / "naive.py"),
+                            str(cdm),
+                            str(code_map),
+                            str(OUT / f"naive_{n}_{fmt}.xlsx"),
+                        ]
+                    )
                     base.append({"s": wall, "mb": mb})
-            row = {"lines": n, "format": fmt, "tool_s": median(tool, "s"),
-                   "tool_mb": median(tool, "mb"), "floor_s": median(floor, "s"),
-                   "floor_mb": median(floor, "mb")}
+            row = {
+                "lines": n,
+                "format": fmt,
+                "tool_s": median(tool, "s"),
+                "tool_mb": median(tool, "mb"),
+                "floor_s": median(floor, "s"),
+                "floor_mb": median(floor, "mb"),
+            }
             if base:
                 row |= {"base_s": median(base, "s"), "base_mb": median(base, "mb")}
             rows.append(row)
@@ -85,15 +118,24 @@ def main() -> None:
 
 
 def format_row(r: dict) -> str:
-    base = (f"baseline {r['base_s']:.1f} s {r['base_mb']:.0f} MB, tool/baseline "
-            f"{r['tool_s'] / r['base_s']:.2f}; " if "base_s" in r else "")
-    return (f"{r['lines']:>9,} {r['format']}: tool {r['tool_s']:.1f} s {r['tool_mb']:.0f} MB; "
-            f"{base}floor {r['floor_s']:.1f} s, tool/floor {r['tool_s'] / r['floor_s']:.2f}")
+    base = (
+        f"baseline {r['base_s']:.1f} s {r['base_mb']:.0f} MB, tool/baseline "
+        f"{r['tool_s'] / r['base_s']:.2f}; "
+        if "base_s" in r
+        else ""
+    )
+    return (
+        f"{r['lines']:>9,} {r['format']}: tool {r['tool_s']:.1f} s {r['tool_mb']:.0f} MB; "
+        f"{base}floor {r['floor_s']:.1f} s, tool/floor {r['tool_s'] / r['floor_s']:.2f}"
+    )
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| lines | format | tool s | tool peak MB | baseline s | baseline peak MB | floor s "
-             "| tool/baseline | tool/floor |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| lines | format | tool s | tool peak MB | baseline s | baseline peak MB | floor s "
+        "| tool/baseline | tool/floor |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         has_base = "base_s" in r
         base_s = f"{r['base_s']:.1f}" if has_base else "n/a"

@@ -24,8 +24,11 @@ if cdm.suffix == ".csv":
     import pyarrow.csv as pacsv
 
     skip_ragged = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")
-    pacsv.read_csv(cdm, read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                   parse_options=skip_ragged)
+    pacsv.read_csv(
+        cdm,
+        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+        parse_options=skip_ragged,
+    )
 else:
     import fastexcel
 
@@ -35,8 +38,15 @@ else:
 read_s = time.perf_counter() - t
 
 t = time.perf_counter()
-wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False,
-                                    "strings_to_urls": False, "strings_to_numbers": False})
+wb = xlsxwriter.Workbook(
+    str(out),
+    {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    },
+)
 for name, rows in sheets:
     ws = wb.add_worksheet(name)
     for r, row in enumerate(rows):

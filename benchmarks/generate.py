@@ -19,8 +19,17 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
-HEADERS = ["Dept", "Charge Code", "Charge Description", "Rev Code", "CPT/HCPCS", "Modifier",
-           "Price IP", "Price OP", "Status"]
+HEADERS = [
+    "Dept",
+    "Charge Code",
+    "Charge Description",
+    "Rev Code",
+    "CPT/HCPCS",
+    "Modifier",
+    "Price IP",
+    "Price OP",
+    "Status",
+]
 # department, revenue codes, code pool, description stem, share of lines
 MIX = [
     ("LAB", ["0300", "0301", "0302", "0305", "0306", "0310", "0311"], "lab", "LAB TEST", 0.30),
@@ -88,12 +97,20 @@ def build(n: int, seed: int = 11):
 def write(n: int, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows, map_rows = build(n)
-    title = [["Synthetic Health System - Chargemaster Detail (BENCHMARK DATA)"],
-             ["Exported from the patient accounting system"], []]
-    book = xlsxwriter.Workbook(str(out / f"cdm_{n}.xlsx"), {"constant_memory": True,
-                                                           "strings_to_numbers": False,
-                                                           "strings_to_formulas": False,
-                                                           "strings_to_urls": False})
+    title = [
+        ["Synthetic Health System - Chargemaster Detail (BENCHMARK DATA)"],
+        ["Exported from the patient accounting system"],
+        [],
+    ]
+    book = xlsxwriter.Workbook(
+        str(out / f"cdm_{n}.xlsx"),
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     ws = book.add_worksheet("CDM")
     r = 0
     for t in title:

@@ -31,8 +31,9 @@ reader.read_grids = lambda p: [reader.Grid("CDM", rows)] if Path(p) == cdm else 
 result = run(RunOptions(cdm, code_map=code_map, as_of=dt.date(2026, 11, 1)))
 frame = result.lines.frame
 with pd.ExcelWriter(out, engine="openpyxl") as xl:
-    pd.DataFrame({"fact": list(result.stats), "value": [str(v) for v in result.stats.values()]}
-                 ).to_excel(xl, sheet_name="Summary", index=False)
+    pd.DataFrame(
+        {"fact": list(result.stats), "value": [str(v) for v in result.stats.values()]}
+    ).to_excel(xl, sheet_name="Summary", index=False)
     result.findings.to_excel(xl, sheet_name="Issues", index=False)
     for name, rules in (("Repairs", "-REPAIRED"), ("Prices", "PRICE-")):
         sel = result.findings[result.findings["rule"].str.contains(rules)]

@@ -28,6 +28,7 @@ from .refcheck import reference_findings
 from .reference import Reference, load_reference
 from .rules import run_rules
 from .schema import contract_findings
+from .suggest import suggest_findings
 
 log = logging.getLogger("chargemaster")
 
@@ -57,6 +58,7 @@ class Result:
     as_of: dt.date
     stats: dict = field(default_factory=dict)
     changes: pd.DataFrame | None = None  # set when compared with a baseline report
+    suggestions: pd.DataFrame | None = None  # candidate codes for uncoded lines, ranked
 
     def count(self, severity: Severity) -> int:
         return int(self.findings["severity"].eq(severity.value).sum())
@@ -141,7 +143,12 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     parts.extend(run_rules(lines, config, has))
     parts.extend(reference_findings(lines, reference, as_of, table.letters, table.header_row))
     t = lap("rules", t)
-    found = finalize(F.combine(parts), table, lines, config)
+    step("Suggesting codes")
+    combined, more, suggestions = suggest_findings(
+        lines, F.combine(parts), reference, config, as_of
+    )
+    t = lap("suggestions", t)
+    found = finalize(F.combine([combined, *more]), table, lines, config)
     lap("collect", t)
     frame = lines.frame
     stats = {
@@ -165,7 +172,18 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         "timings": timings,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return Result(options, config, table, lines, code_map, reference, found, as_of, stats)
+    return Result(
+        options,
+        config,
+        table,
+        lines,
+        code_map,
+        reference,
+        found,
+        as_of,
+        stats,
+        suggestions=suggestions,
+    )
 
 
 def sha256_of(path: Path) -> str:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -266,7 +267,14 @@ def _data(name: str):
 
 
 def bundled() -> Reference:
-    """The reference shipped with the package (built by scripts/build_reference.py)."""
+    """The reference shipped with the package (built by scripts/build_reference.py); loaded
+    once per process, each caller getting its own release list to extend."""
+    ref = _bundled()
+    return Reference(ref.level2, ref.modifiers, ref.revenue, ref.noc, None, list(ref.releases))
+
+
+@cache
+def _bundled() -> Reference:
     meta = json.loads(_data("release.json").read_text("utf-8"))
 
     def read(name: str, index: str) -> pd.DataFrame:

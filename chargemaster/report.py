@@ -506,7 +506,8 @@ def _rules_by_row(view: _View) -> pd.Series:
     f = view.findings[view.on_lines]
     if f.empty:
         return pd.Series(dtype="str")
-    return f.groupby("row")["rule"].agg(lambda s: " ".join(sorted(set(s))))
+    pairs = f[["row", "rule"]].drop_duplicates().sort_values(["row", "rule"])
+    return pairs.groupby("row")["rule"].agg(" ".join)
 
 
 def _chargemaster(w: _Writer, view: _View) -> list[str]:

@@ -215,6 +215,7 @@ def build() -> Plan:
     p.expect("HCPCS-MISSING", row, "CPT/HCPCS")
     row, _ = p.add("PHARMACY", "0636", "", "PEGFILGRASTIM 0.5 MG INJ", 9800.00)
     p.expect("HCPCS-MISSING", row, "CPT/HCPCS")
+    p.expect("HCPCS-SUGGESTED", row, "CPT/HCPCS")  # from the CMS Level II descriptors
     row, _ = p.add("LAB", "0300", "71047", "XR CHEST 3 VIEWS (WRONG REV)", 270.00)
     p.expect("HCPCS-REVCODE-MISMATCH", row, "CPT/HCPCS")
     row, _ = p.add("QUALITY", "0940", "3074F", "SYSTOLIC BP < 130 TRACKING", 25.00)
@@ -237,6 +238,7 @@ def build() -> Plan:
     p.expect("HCPCS-MISSING", dup_row, "CPT/HCPCS")
     bad_row, bad_code = p.add("PHARMACY", "0636", "", "INFLIXIMAB 10 MG INJ", 1200.00)
     p.expect("HCPCS-MISSING", bad_row, "CPT/HCPCS")
+    p.expect("HCPCS-SUGGESTED", bad_row, "CPT/HCPCS")
 
     # Reference code sets (bundled CMS HCPCS file, UB-04 list), as of SAMPLE_AS_OF.
     row, _ = p.add("LAB", "0301", "G0999", "SPECIAL CHEM PANEL (BAD CODE)", 88.00)
@@ -253,6 +255,12 @@ def build() -> Plan:
     p.expect("MODIFIER-DELETED", row, "Modifier")
     unknown_row, unknown_code = p.add("LAB", "0301", "", "ZINC SERUM", 66.00)
     p.expect("HCPCS-MISSING", unknown_row, "CPT/HCPCS")
+    # Descriptions against codes.
+    row, _ = p.add("LAB", "0301", "", "LIPID PANEL", 96.00)  # same text as a coded line
+    p.expect("HCPCS-MISSING", row, "CPT/HCPCS")
+    p.expect("HCPCS-SUGGESTED", row, "CPT/HCPCS")
+    row, _ = p.add("MRI", "0610", "C8903", "MRI BREAST BILATERAL W CONTRAST", 3100.00)
+    p.expect("DESCRIPTION-CODE-CONFLICT", row, "CPT/HCPCS")  # C8903 is unilateral
     for rule in ("REFERENCE-STALE",):  # the bundled HCPCS and modifier releases end 2025-09-30
         p.expect(rule, HEADER_ROW, "")
 

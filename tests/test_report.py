@@ -19,15 +19,26 @@ from chargemaster.report import write_report
 from tests.conftest import REALDATA, SAMPLE, line, needs_shared, write_csv
 
 AS_OF = dt.date(2026, 11, 1)
-WORKLISTS = ["Missing HCPCS", "Invalid codes", "Rev-HCPCS mismatch", "Prices", "Repairs",
-             "Code map", "Static coding applied", "Soft-coded"]
+WORKLISTS = [
+    "Missing HCPCS",
+    "Invalid codes",
+    "Rev-HCPCS mismatch",
+    "Prices",
+    "Repairs",
+    "Code map",
+    "Static coding applied",
+    "Soft-coded",
+]
 
 
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
-    result = run(RunOptions(SAMPLE / "chargemaster_sample.xlsx",
-                            code_map=SAMPLE / "static_codes.csv", as_of=AS_OF))
+    result = run(
+        RunOptions(
+            SAMPLE / "chargemaster_sample.xlsx", code_map=SAMPLE / "static_codes.csv", as_of=AS_OF
+        )
+    )
     path = write_report(result, folder / "report.xlsx")
     return result, path, load_workbook(path)
 
@@ -49,8 +60,9 @@ def test_issues_is_a_linked_excel_table(sample_report):
     cm = wb["Chargemaster"]
     for row in ws.iter_rows(min_row=2):
         severity, rule, cell = row[0], row[1].value, row[3]
-        assert severity.fill.fgColor.rgb.endswith({"error": "F8CBAD", "warning": "FFE699",
-                                                   "info": "DDEBF7"}[severity.value])
+        assert severity.fill.fgColor.rgb.endswith(
+            {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7"}[severity.value]
+        )
         if cell.value is None or "!" in cell.value:  # file-level, or a cell of the code map
             assert cell.hyperlink is None
             continue
@@ -108,8 +120,7 @@ def test_summary_headline_chart_and_numbers_that_check(sample_report):
     assert 0 < values["Ancillary lines with a valid static code"] <= 1
     assert values["Input SHA-256"] == result.stats["input_sha256"]
     assert values["As-of date"] == "2026-11-01"
-    rule_rows = {r[0]: r[1] for r in ws.iter_rows(values_only=True)
-                 if r[0] in set(f["rule"])}
+    rule_rows = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0] in set(f["rule"])}
     assert rule_rows == {k: int(v) for k, v in f["rule"].value_counts().items()}
     assert len(ws._charts) == 1
     families = [r[0] for r in ws.iter_rows(values_only=True)]
@@ -117,8 +128,9 @@ def test_summary_headline_chart_and_numbers_that_check(sample_report):
 
 
 def test_same_input_same_report(tmp_path):
-    opts = RunOptions(SAMPLE / "chargemaster_sample.xlsx", code_map=SAMPLE / "static_codes.csv",
-                      as_of=AS_OF)
+    opts = RunOptions(
+        SAMPLE / "chargemaster_sample.xlsx", code_map=SAMPLE / "static_codes.csv", as_of=AS_OF
+    )
     books = [load_workbook(write_report(run(opts), tmp_path / f"r{i}.xlsx")) for i in (1, 2)]
     assert books[0].sheetnames == books[1].sheetnames
     assert books[0].properties.created == books[1].properties.created
@@ -141,8 +153,9 @@ def test_sheets_continue_past_the_row_limit(tmp_path, monkeypatch):
     assert written == 45
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert "Chargemaster (2)" in summary["Sheets continued past Excel's row limit"]
-    issues = [r for n in wb.sheetnames if n.startswith("Issues")
-              for r in wb[n].iter_rows(min_row=2)]
+    issues = [
+        r for n in wb.sheetnames if n.startswith("Issues") for r in wb[n].iter_rows(min_row=2)
+    ]
     assert len(issues) == len(result.findings)
     last = [r for r in issues if r[2].value == 46][0]  # line 45 lands on the third sheet
     assert last[3].hyperlink.location == "'Chargemaster (3)'!D6"  # Rev Code, after Row
@@ -160,10 +173,20 @@ def test_libreoffice_opens_the_report(sample_report, tmp_path):
     result, path, _ = sample_report
     # Each sheet to its own CSV (LibreOffice 7.2+ filter option: sheet -1 = all sheets).
     proc = subprocess.run(
-        [exe, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,"
-         "false,-1", "--outdir", str(tmp_path), str(path)],
-        capture_output=True, text=True, timeout=180,
+        [
+            exe,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
     issues = list(csv.reader((tmp_path / "report-Issues.csv").open(encoding="utf-8")))
@@ -175,11 +198,15 @@ def test_libreoffice_opens_the_report(sample_report, tmp_path):
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_coded_output_changes_only_code_cells(tmp_path, suffix):
-    result = run(RunOptions(SAMPLE / "chargemaster_sample.xlsx",
-                            code_map=SAMPLE / "static_codes.csv", as_of=AS_OF))
+    result = run(
+        RunOptions(
+            SAMPLE / "chargemaster_sample.xlsx", code_map=SAMPLE / "static_codes.csv", as_of=AS_OF
+        )
+    )
     out = write_coded(result, tmp_path / f"coded{suffix}")
-    source = next(g for g in read_grids(SAMPLE / "chargemaster_sample.xlsx")
-                  if g.sheet == "CDM Export").rows[3:]
+    source = next(
+        g for g in read_grids(SAMPLE / "chargemaster_sample.xlsx") if g.sheet == "CDM Export"
+    ).rows[3:]
     written = read_grids(out)[0].rows
     assert [cell_text(v) for v in written[0]] == [cell_text(v) for v in source[0]]
     assert len(written) == len(source)
