@@ -86,6 +86,9 @@ class Terms:
     views: tuple[int, int | None] | None  # (fewest, most; None: no upper bound)
     purpose: str | None  # screening / diagnostic
     extent: str | None  # complete / limited
+    # Angiography descriptors abbreviate "with or without contrast" (MRA) and "with contrast,
+    # including noncontrast images" (CTA) as "w/o & w/dye": their contrast term is no guide.
+    angio: bool = False
 
 
 _VIEWS = re.compile(
@@ -131,7 +134,8 @@ def key_terms(words: list[str], text: str = "") -> Terms:
                 break
     purpose = "screening" if "SCREENING" in have else "diagnostic" if "DIAGNOSTIC" in have else None
     extent = "complete" if "COMPLETE" in have else "limited" if "LIMITED" in have else None
-    return Terms(contrast, side, views, purpose, extent)
+    angio = bool(have & {"MRA", "CTA", "ANGIO", "ANGIOGRAPHY", "ANGIOGRAPH", "ANGIOGPHY"})
+    return Terms(contrast, side, views, purpose, extent, angio)
 
 
 def _views_text(v: tuple[int, int | None]) -> str:
@@ -142,7 +146,7 @@ def _views_text(v: tuple[int, int | None]) -> str:
 def conflicts(a: Terms, b: Terms) -> list[str]:
     """The key terms on which description a and descriptor b disagree."""
     out = []
-    if a.contrast and b.contrast and a.contrast != b.contrast:
+    if a.contrast and b.contrast and a.contrast != b.contrast and not (a.angio or b.angio):
         out.append(f"contrast: {a.contrast} vs {b.contrast}")
     if (
         a.side
