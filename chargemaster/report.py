@@ -42,6 +42,7 @@ CODED_HEADERS = [
     "Code Source",
     "Rules",
 ]
+SUGGESTION_HEADERS = ["Row", "Charge Code", "Description", "Rank", "HCPCS", "Score", "Reason"]
 INVALID_CODE_RULES = [
     "HCPCS-MALFORMED", "HCPCS-LOCAL", "HCPCS-UNKNOWN", "HCPCS-DELETED", "HCPCS-NOT-YET-EFFECTIVE",
     "HCPCS-NOC", "HCPCS-CATEGORY-II", "REVCODE-MISSING", "REVCODE-MALFORMED", "REVCODE-UNKNOWN",
@@ -367,7 +368,7 @@ def _worklist(w: _Writer, name: str, frame: pd.DataFrame, spec: list[tuple[str, 
     headers = [h for h, _ in spec]
     columns = [clean_column(frame[c]) if len(frame) else [] for _, c in spec]
     for j, (_, c) in enumerate(spec):
-        if c == "row" and len(frame):
+        if c in ("row", "Row", "Rank") and len(frame):
             columns[j] = [None if v is None else int(v) for v in columns[j]]
     w.table(name, headers, columns)
 
@@ -472,6 +473,10 @@ def _worklists(w: _Writer, view: _View) -> None:
             ("Message", "message"),
         ],
     )
+    suggestions = view.result.suggestions
+    if suggestions is None:
+        suggestions = pd.DataFrame(columns=SUGGESTION_HEADERS)
+    _worklist(w, "Suggestions", suggestions, [(c, c) for c in SUGGESTION_HEADERS])
     static = frame[frame["code_source"].eq("code map")].assign(row=lambda d: d.index)
     _worklist(
         w,

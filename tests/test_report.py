@@ -26,6 +26,7 @@ WORKLISTS = [
     "Prices",
     "Repairs",
     "Code map",
+    "Suggestions",
     "Static coding applied",
     "Soft-coded",
 ]
@@ -103,6 +104,18 @@ def test_worklists_hold_their_findings(sample_report):
     assert wb["Prices"].max_row - 1 == prices
     assert wb["Static coding applied"].max_row - 1 == result.stats["statically_coded"]
     assert wb["Soft-coded"].max_row - 1 == int(result.lines.frame["soft"].sum())
+    suggestions = list(wb["Suggestions"].iter_rows(values_only=True))
+    assert list(suggestions[0]) == [
+        "Row",
+        "Charge Code",
+        "Description",
+        "Rank",
+        "HCPCS",
+        "Score",
+        "Reason",
+    ]
+    assert len(suggestions) - 1 == len(result.suggestions) > 0
+    assert all(isinstance(r[0], int) and 1 <= r[3] <= 3 and 0 < r[5] <= 1 for r in suggestions[1:])
     for name in WORKLISTS:
         ws = wb[name]
         assert len(ws.tables) == 1 and ws.freeze_panes == "A2"
