@@ -119,21 +119,15 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         check[f"revenue_code__{k}"] = rep.value
         check_source[f"revenue_code__{k}"] = col
         found.append(
-            F.make(
+            _repair_finding(
                 "REVCODE-REPAIRED",
-                rep.repaired,
-                column=col,
-                letter=letters[col],
-                value=df[col],
-                suggested=rep.value,
-                charge_code=charge,
-                message="Revenue code '"
-                + df[col].fillna("")
-                + "' was repaired to '"
-                + rep.value
-                + "' ("
-                + rep.reason
-                + "). Store revenue codes as 4-digit text with the leading zero.",
+                "Revenue code",
+                rep,
+                df[col],
+                col,
+                letters,
+                charge,
+                "Store revenue codes as 4-digit text with the leading zero.",
             )
         )
     out["revenue_code"], out["revenue_col"] = _first(
@@ -155,21 +149,15 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         check[f"hcpcs__{k}"] = rep.value
         check_source[f"hcpcs__{k}"] = col
         found.append(
-            F.make(
+            _repair_finding(
                 "HCPCS-REPAIRED",
-                rep.repaired,
-                column=col,
-                letter=letters[col],
-                value=df[col],
-                suggested=rep.value,
-                charge_code=charge,
-                message="HCPCS '"
-                + df[col].fillna("")
-                + "' was repaired to '"
-                + rep.value
-                + "' ("
-                + rep.reason
-                + "). Store codes as text, one bare code per cell.",
+                "HCPCS",
+                rep,
+                df[col],
+                col,
+                letters,
+                charge,
+                "Store codes as text, one bare code per cell.",
             )
         )
     out["hcpcs"], out["hcpcs_col"] = _first(values, hcpcs_cols, idx)
@@ -288,6 +276,26 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         first_hcpcs_col=hcpcs_cols[0] if hcpcs_cols else None,
     )
     return lines
+
+
+def _repair_finding(rule, label, rep, raw, col, letters, charge, advice) -> pd.DataFrame:
+    """'<label> '<raw>' was repaired to '<value>' (<why>). <advice>' on every repaired cell."""
+    return F.make(
+        rule,
+        rep.repaired,
+        column=col,
+        letter=letters[col],
+        value=raw,
+        suggested=rep.value,
+        charge_code=charge,
+        message=f"{label} '"
+        + raw.fillna("")
+        + "' was repaired to '"
+        + rep.value
+        + "' ("
+        + rep.reason
+        + f"). {advice}",
+    )
 
 
 def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Series:

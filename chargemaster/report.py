@@ -188,11 +188,7 @@ class _Writer:
                 if ws is not None:
                     self._close_table(ws, headers, r)
                 sheet_name = name if not used else f"{name} ({len(used) + 1})"
-                ws = self.book.add_worksheet(sheet_name)
-                ws.write_row(0, 0, headers, self.header)
-                for c, width in enumerate(widths):
-                    ws.set_column(c, c, width)
-                ws.freeze_panes(1, 0)
+                ws = self._new_sheet(sheet_name, headers, widths)
                 used.append(sheet_name)
                 r = 1
             special = decorate(i, row) if decorate is not None else None
@@ -213,16 +209,20 @@ class _Writer:
                     ws.write_row(r, start, row[start:])
             r += 1
         if ws is None:
-            ws = self.book.add_worksheet(name)
-            ws.write_row(0, 0, headers, self.header)
-            for c, width in enumerate(widths):
-                ws.set_column(c, c, width)
-            ws.freeze_panes(1, 0)
+            ws = self._new_sheet(name, headers, widths)
             used.append(name)
             r = 1
         self._close_table(ws, headers, r)
         self.sheets_continued += used[1:]
         return used
+
+    def _new_sheet(self, name: str, headers: Sequence[str], widths: Sequence[int]):
+        ws = self.book.add_worksheet(name)
+        ws.write_row(0, 0, headers, self.header)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, width)
+        ws.freeze_panes(1, 0)
+        return ws
 
     def _close_table(self, ws, headers: Sequence[str], end: int) -> None:
         """Make rows 0..end-1 an Excel table (ListObject); past TABLE_MAX_CELLS an autofilter.
