@@ -30,15 +30,24 @@ MAX_CANDIDATES = 3
 
 
 def _SCORE(query: str, descriptor: str) -> float:  # noqa: N802
-    """Similarity in [0, 0.9] of a description and a reference descriptor."""
+    """Similarity in [0, 0.9] of a description and a reference descriptor: shared words, word
+    order, and partial words (CDM shorthand like METHYLPRE). Weights chosen on
+    benchmarks/suggest_accuracy.py."""
     return (
-        (fuzz.token_set_ratio(query, descriptor) + fuzz.token_sort_ratio(query, descriptor))
-        / 200
+        (
+            fuzz.token_set_ratio(query, descriptor) * 0.4
+            + fuzz.token_sort_ratio(query, descriptor) * 0.3
+            + fuzz.partial_token_sort_ratio(query, descriptor) * 0.3
+        )
+        / 100
         * 0.9
     )
 
 
-MIN_SCORE = 0.5
+_SHORTLIST_SCORER = fuzz.token_set_ratio
+
+
+MIN_SCORE = 0.35  # below this a candidate is noise (benchmarks/suggest_accuracy.py)
 _SHORTLIST = 15
 
 
@@ -265,7 +274,7 @@ class Suggester:
                 scores = process.cdist(
                     chunk,
                     choices,
-                    scorer=fuzz.token_set_ratio,
+                    scorer=_SHORTLIST_SCORER,
                     dtype=np.uint8,
                     workers=-1,
                     score_cutoff=50,
