@@ -18,7 +18,7 @@ import pandas as pd
 from chargemaster.pipeline import RunOptions, run
 from chargemaster.refcheck import code_status
 from chargemaster.rules import code_family
-from chargemaster.suggest import Suggester, normalize, reference_catalog
+from chargemaster.suggest import Suggester, local_index, reference_catalog
 
 REAL = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[2] / "shared/realdata"
 ADDENDUM_B = REAL / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
@@ -43,16 +43,7 @@ for name in FILES:
         frame["active"] & frame["ancillary"] & code.notna() & valid & frame["description"].notna()
     )
     known = frame[~hidden & code.notna() & valid & frame["description"].notna()]
-    local = {}
-    for desc, c, charge in zip(
-        known["description"],
-        known["coded_hcpcs"],
-        known["charge_code"].fillna("(none)"),
-        strict=True,
-    ):
-        local.setdefault(normalize(desc), (c, charge))
-    local.pop("", None)
-    suggester = Suggester(reference_catalog(ref, config, AS_OF), config, local)
+    suggester = Suggester(reference_catalog(ref, config, AS_OF), config, local_index(known))
     rows = frame[hidden]
     started = time.perf_counter()
     items = [

@@ -68,25 +68,28 @@ def summary_of(result: Result, report: Path, exit_code: int) -> dict[str, Any]:
 
 
 def failure_summary(job: Job, message: str) -> dict[str, Any]:
-    return {
+    """The same keys as summary_of, empty but for the input, exit code 2 and the message."""
+    keys = (
+        "input_sha256",
+        "sheet",
+        "header_row",
+        "lines",
+        "active_lines",
+        "skipped_rows",
+        "statically_coded",
+        "as_of",
+        "cpt_checked",
+        "counts",
+        "by_rule",
+        "changes",
+        "seconds",
+    )
+    return dict.fromkeys(keys) | {
         "input": str(job.options.chargemaster),
-        "input_sha256": None,
-        "sheet": None,
-        "header_row": None,
-        "lines": None,
-        "active_lines": None,
-        "skipped_rows": None,
-        "statically_coded": None,
-        "as_of": None,
         "reference": [],
-        "cpt_checked": None,
-        "counts": None,
-        "by_rule": None,
-        "changes": None,
         "outputs": {"report": None, "coded": None},
         "exit_code": 2,
         "error": message,
-        "seconds": None,
     }
 
 

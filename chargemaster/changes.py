@@ -132,57 +132,62 @@ def _finding_keys(found: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
     )
 
 
+def _block(change: str, n: int, **columns) -> pd.DataFrame:
+    """n rows of one kind of change; columns by snake-case header, the rest blank."""
+
+    def values(header: str) -> list:
+        v = columns.get(header.replace(" ", "_").lower())
+        if v is None:
+            return [None] * n
+        return v.astype("object").tolist() if isinstance(v, pd.Series) else list(v)
+
+    data = {h: values(h) for h in CHANGE_HEADERS}
+    data["Change"] = [change] * n
+    return pd.DataFrame(data, dtype="object")
+
+
 def compare(result: Result, baseline: Baseline) -> pd.DataFrame:
     """The Changes sheet: lines added, removed, changed; findings new and resolved."""
     now = current_lines(result)
     before = baseline.lines
-    rows = []
-    for key in now.index.difference(before.index, sort=False):
-        rows.append(
-            [
-                "line added",
-                now.at[key, "Charge Code"],
-                now.at[key, "Row"],
-                None,
-                None,
-                None,
-                now.at[key, "Description"],
-                None,
-                "New line since the baseline.",
-            ]
-        )
-    for key in before.index.difference(now.index, sort=False):
-        rows.append(
-            [
-                "line removed",
-                before.at[key, "Charge Code"],
-                None,
-                before.at[key, "Row"],
-                None,
-                before.at[key, "Description"],
-                None,
-                None,
-                "Line no longer in the chargemaster.",
-            ]
-        )
+    added = now.loc[now.index.difference(before.index, sort=False)]
+    removed = before.loc[before.index.difference(now.index, sort=False)]
+    blocks = [
+        _block(
+            "line added",
+            len(added),
+            charge_code=added["Charge Code"],
+            row=added["Row"],
+            after=added["Description"],
+            message=["New line since the baseline."] * len(added),
+        ),
+        _block(
+            "line removed",
+            len(removed),
+            charge_code=removed["Charge Code"],
+            baseline_row=removed["Row"],
+            before=removed["Description"],
+            message=["Line no longer in the chargemaster."] * len(removed),
+        ),
+    ]
     both = now.index.intersection(before.index, sort=False)
     a, b = now.loc[both], before.loc[both]
     for field in FIELDS:
-        changed = a[field].fillna("").ne(b[field].fillna(""))
-        for key in both[changed.to_numpy()]:
-            rows.append(
-                [
-                    "line changed",
-                    a.at[key, "Charge Code"],
-                    a.at[key, "Row"],
-                    b.at[key, "Row"],
-                    field,
-                    b.at[key, field],
-                    a.at[key, field],
-                    None,
-                    f"{field} changed.",
-                ]
+        changed = a[field].fillna("").ne(b[field].fillna("")).to_numpy()
+        x, y = a[changed], b[changed]
+        blocks.append(
+            _block(
+                "line changed",
+                len(x),
+                charge_code=x["Charge Code"],
+                row=x["Row"],
+                baseline_row=y["Row"],
+                field=[field] * len(x),
+                before=y[field],
+                after=x[field],
+                message=[f"{field} changed."] * len(x),
             )
+        )
     f_now = result.findings.rename(
         columns={
             "rule": "Rule",
@@ -198,33 +203,29 @@ def compare(result: Result, baseline: Baseline) -> pd.DataFrame:
         k_before = _finding_keys(baseline.findings, before)
         new = f_now[~k_now.isin(set(k_before)).to_numpy()]
         gone = baseline.findings[~k_before.isin(set(k_now)).to_numpy()]
-        for f in new.itertuples(index=False):
-            rows.append(
-                [
-                    "new finding",
-                    f[f_now.columns.get_loc("Charge Code")],
-                    f[f_now.columns.get_loc("Row")],
-                    None,
-                    f[f_now.columns.get_loc("Column")],
-                    None,
-                    f[f_now.columns.get_loc("Value")],
-                    f[f_now.columns.get_loc("Rule")],
-                    f[f_now.columns.get_loc("Message")],
-                ]
+        blocks.append(
+            _block(
+                "new finding",
+                len(new),
+                charge_code=new["Charge Code"],
+                row=new["Row"],
+                field=new["Column"],
+                after=new["Value"],
+                rule=new["Rule"],
+                message=new["Message"],
             )
-        for _, f in gone.iterrows():
-            rows.append(
-                [
-                    "resolved finding",
-                    f.get("Charge Code"),
-                    None,
-                    f.get("Row"),
-                    f.get("Column"),
-                    f.get("Value"),
-                    None,
-                    f.get("Rule"),
-                    f.get("Message"),
-                ]
+        )
+        blocks.append(
+            _block(
+                "resolved finding",
+                len(gone),
+                charge_code=gone["Charge Code"],
+                baseline_row=gone["Row"],
+                field=gone["Column"],
+                before=gone["Value"],
+                rule=gone["Rule"],
+                message=gone["Message"],
             )
-    frame = pd.DataFrame(rows, columns=CHANGE_HEADERS, dtype="object")
+        )
+    frame = pd.concat([blk for blk in blocks if len(blk)] or [_block("", 0)], ignore_index=True)
     return frame.where(frame.notna() & frame.ne(""), None)

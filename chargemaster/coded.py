@@ -17,6 +17,7 @@ import pandas as pd
 import xlsxwriter
 
 from .errors import OutputError
+from .fields import REVENUE_FIELDS
 from .output import atomic_write
 from .pipeline import Result
 from .reader import cell_text, read_grids
@@ -35,11 +36,7 @@ def code_cell_updates(result: Result) -> dict[tuple[int, str], str]:
             if isinstance(value, str) and value:
                 updates[(int(row), column)] = value
 
-    revenue = [
-        c
-        for f in ("revenue_code", "revenue_code_op", "revenue_code_ip")
-        for c in table.fields.get(f, [])
-    ]
+    revenue = [c for f in REVENUE_FIELDS for c in table.fields.get(f, [])]
     for col in revenue + mod_cols:
         put(lines.repaired[col], col, lines.coded[col])
     for col in hcpcs_cols:

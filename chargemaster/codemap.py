@@ -55,51 +55,58 @@ def read_code_map(
             sources[f"modifier__{k}{j}"] = col
     fc = failures(load_schema("code_map"), pd.DataFrame(check, index=df.index))
     where = f"{Path(path).name}!"
-    found = []
-    bad_rows = set(fc["row"])
-    for _, f in fc.iterrows():  # few rows: a code map is small and mostly valid
-        col = sources.get(f["column"], f["column"])
-        found.append(
-            F.make(
-                "MAP-CODE-INVALID",
-                row=int(f["row"]),
-                column=col,
-                letter=where + table.letters[col],
-                value=str(f["value"]),
-                message=f"Code map entry for charge code '{charge.get(f['row'])}' has "
-                f"'{f['value']}' in '{col}', which is not a valid code; the entry is not "
-                "applied. Correct the code map.",
-            ).assign(charge_code=charge.get(f["row"]))
-        )
-    blank = rep.value.isna()
-    for row in df.index[blank & charge.notna()]:
-        found.append(
-            F.make(
-                "MAP-CODE-INVALID",
-                row=int(row),
-                column=hcpcs_col,
-                letter=where + table.letters[hcpcs_col],
-                value="",
-                message=f"Code map entry for charge code '{charge[row]}' has no HCPCS; it is "
-                "not applied. Fill in the code or remove the entry.",
-            ).assign(charge_code=charge[row])
-        )
+    # Why each entry is not applied: failed shape checks, no code, failed reference checks.
+    shape = pd.DataFrame(
+        {
+            "row": fc["row"].to_numpy(),
+            "column": fc["column"].map(lambda c: sources.get(c, c)).to_numpy(),
+            "value": fc["value"].astype("str").to_numpy(),
+        }
+    )
+    shape["why"] = (
+        "has '" + shape["value"] + "' in '" + shape["column"] + "', which is not a valid code"
+    )
+    blank_rows = df.index[rep.value.isna() & charge.notna()]
+    blank = pd.DataFrame(
+        {"row": blank_rows, "column": hcpcs_col, "value": "", "why": "has no HCPCS"}
+    )
+    parts = [shape, blank]
     if ref is not None:  # a code the map attaches must itself pass the reference checks
-        shaped = rep.value.where(~rep.value.index.isin(list(bad_rows)))
-        problems = map_code_problems(shaped, mods, ref, as_of or dt.date.today())
-        for row in problems.dropna().index:
-            bad_rows.add(row)
-            found.append(
-                F.make(
-                    "MAP-CODE-INVALID",
-                    row=int(row),
-                    column=hcpcs_col,
-                    letter=where + table.letters[hcpcs_col],
-                    value=str(rep.value[row]),
-                    message=f"Code map entry for charge code '{charge.get(row)}': "
-                    f"{problems[row]}; the entry is not applied. Correct the code map.",
-                ).assign(charge_code=charge.get(row))
+        shaped = rep.value.where(~rep.value.index.isin(shape["row"]))
+        problems = map_code_problems(shaped, mods, ref, as_of or dt.date.today()).dropna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": problems.index,
+                    "column": hcpcs_col,
+                    "value": rep.value.reindex(problems.index).astype("str").to_numpy(),
+                    "why": ": " + problems.to_numpy(),
+                }
             )
+        )
+    invalid = pd.concat([p for p in parts if len(p)] or [blank], ignore_index=True)
+    bad_rows = set(invalid["row"])
+    found = []
+    if len(invalid):
+        idx = pd.Index(invalid["row"].astype("int64"), name="row")
+        codes = charge.reindex(idx)
+        message = (
+            "Code map entry for charge code '"
+            + codes.fillna("")
+            + "' "
+            + invalid["why"].set_axis(idx)
+        ).str.replace("' : ", "': ", regex=False)
+        found.append(
+            F.make(
+                "MAP-CODE-INVALID",
+                pd.Series(True, index=idx),
+                column=invalid["column"].set_axis(idx),
+                letter=where + invalid["column"].map(table.letters).set_axis(idx),
+                value=invalid["value"].set_axis(idx),
+                charge_code=codes,
+                message=message + "; the entry is not applied. Correct the code map.",
+            )
+        )
     entries = pd.DataFrame({"charge_code": charge, "hcpcs": rep.value, "modifiers": mods})
     entries["row"] = entries.index
     usable = entries[~entries.index.isin(bad_rows) & entries["hcpcs"].notna()]

@@ -22,7 +22,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from .errors import InputError
-from .fields import IDENTIFYING, FieldSpec, map_headers, normalize_header
+from .fields import IDENTIFYING, REVENUE_FIELDS, FieldSpec, map_headers, normalize_header
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -263,7 +263,7 @@ def _score(found: set[str], required: tuple[str, ...]) -> tuple[int, int] | None
 
 
 def _has_rev(found: set[str]) -> bool:
-    return bool(found & {"revenue_code", "revenue_code_op", "revenue_code_ip"})
+    return bool(found & set(REVENUE_FIELDS))
 
 
 def locate_header(
@@ -448,9 +448,7 @@ def read_table(
 def _expand(item_fields: tuple[str, ...]) -> list[str]:
     out = []
     for f in item_fields:
-        out.extend(
-            ["revenue_code", "revenue_code_op", "revenue_code_ip"] if f == "revenue_code" else [f]
-        )
+        out.extend(REVENUE_FIELDS if f == "revenue_code" else [f])
     return out
 
 

@@ -334,6 +334,16 @@ class Suggester:
         return [(c, round(s, 2), r) for c, (s, r) in ranked if s >= MIN_SCORE][:MAX_CANDIDATES]
 
 
+def local_index(coded: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Normalised description -> (code, charge code) of coded lines; the first line wins."""
+    local: dict[str, tuple[str, str]] = {}
+    charges = coded["charge_code"].fillna("(no charge code)")
+    for desc, code, charge in zip(coded["description"], coded["coded_hcpcs"], charges, strict=True):
+        local.setdefault(normalize(desc), (code, charge))
+    local.pop("", None)
+    return local
+
+
 def build_suggester(
     lines: Lines, ref: Reference, config: Config, as_of: dt.date, bad_rows: set[int]
 ) -> Suggester:
@@ -343,16 +353,7 @@ def build_suggester(
         & frame["description"].notna()
         & ~frame.index.isin(list(bad_rows))
     ]
-    local: dict[str, tuple[str, str]] = {}
-    for desc, code, charge in zip(
-        coded["description"],
-        coded["coded_hcpcs"],
-        coded["charge_code"].fillna("(no charge code)"),
-        strict=True,
-    ):
-        local.setdefault(normalize(desc), (code, charge))
-    local.pop("", None)
-    return Suggester(reference_catalog(ref, config, as_of), config, local)
+    return Suggester(reference_catalog(ref, config, as_of), config, local_index(coded))
 
 
 def suggest_findings(
@@ -418,29 +419,32 @@ def _conflicts(lines: Lines, suggester: Suggester, ref: Reference, as_of: dt.dat
     if active.empty:
         return F.empty()
     status = code_status(active["coded_hcpcs"], ref, as_of)
-    descriptor = status["descriptor"]
-    hits: dict[int, tuple[str, str, str | None]] = {}
-    memo: dict[tuple[str, str], list[str]] = {}
-    for row, desc, code, text in zip(
-        active.index, active["description"], active["coded_hcpcs"], descriptor, strict=True
-    ):
-        if pd.isna(text):
-            continue  # no descriptor known (CPT without Addendum B): nothing to compare
-        key = (desc, text)
-        if key not in memo:
-            memo[key] = conflicts(key_terms(tokens(desc), desc), key_terms(tokens(text), text))
-        problems = memo[key]
-        if problems:
-            better = [
-                c for c, _, _ in suggester.candidates(desc, frame.at[row, "family"]) if c != code
-            ]
-            hits[row] = (text, "; ".join(problems), better[0] if better else None)
-    if not hits:
+    # No descriptor known (CPT without Addendum B): nothing to compare.
+    pairs = pd.DataFrame({"desc": active["description"], "text": status["descriptor"]}).dropna()
+    unique = pairs.drop_duplicates()
+    why = {
+        (d, t): "; ".join(conflicts(key_terms(tokens(d), d), key_terms(tokens(t), t)))
+        for d, t in zip(unique["desc"], unique["text"], strict=True)
+    }
+    pairs["why"] = [why[(d, t)] for d, t in zip(pairs["desc"], pairs["text"], strict=True)]
+    pairs = pairs[pairs["why"].ne("")]
+    if pairs.empty:
         return F.empty()
-    idx = pd.Index(list(hits), name="row")
-    text = pd.Series({r: h[0] for r, h in hits.items()}, index=idx)
-    why = pd.Series({r: h[1] for r, h in hits.items()}, index=idx)
-    fix = pd.Series({r: h[2] for r, h in hits.items()}, index=idx, dtype="str")
+    idx = pairs.index
+    families = frame["family"].reindex(idx)
+    found = suggester.candidates_many(
+        [(d, None if pd.isna(f) else f) for d, f in zip(pairs["desc"], families, strict=True)]
+    )
+    own = frame["coded_hcpcs"].reindex(idx)
+    fix = pd.Series(
+        [
+            next((c for c, _, _ in cands if c != o), None)
+            for cands, o in zip(found, own, strict=True)
+        ],
+        index=idx,
+        dtype="str",
+    )
+    text, why = pairs["text"], pairs["why"]
     code, desc = frame["coded_hcpcs"].reindex(idx), frame["description"].reindex(idx)
     advice = ("; " + fix + " fits the description").fillna("")
     return F.make(
