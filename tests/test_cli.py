@@ -50,10 +50,10 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     assert summary["Tool version"] == f"chargemaster {__version__}"
 
     issues = list(wb["Issues"].iter_rows(values_only=True))
-    assert list(issues[0]) == FINDING_HEADERS
+    assert list(issues[0]) == [*FINDING_HEADERS, "Status", "Owner", "Comment"]
     assert wb["Issues"].freeze_panes == "A2" and len(wb["Issues"].tables) == 1
     by_rule = {}
-    for sev, rule, row, cell, column, _charge, value, suggested, msg in issues[1:]:
+    for sev, rule, row, cell, column, _charge, value, suggested, msg, *_work in issues[1:]:
         by_rule.setdefault(rule, []).append((row, cell, column, value, suggested, msg))
         assert sev == RULES[rule].severity.value
     row, cell, column, value, suggested, msg = by_rule["REVCODE-REPAIRED"][0]

@@ -10,12 +10,12 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from chargemaster import report as report_module
+from chargemaster import excel
 from chargemaster.catalog import FINDING_HEADERS
 from chargemaster.coded import write_coded
 from chargemaster.pipeline import RunOptions, run
 from chargemaster.reader import cell_text, read_grids
-from chargemaster.report import write_report
+from chargemaster.report import WORK_HEADERS, write_report
 from tests.conftest import REALDATA, SAMPLE, line, needs_shared, write_csv
 
 AS_OF = dt.date(2026, 11, 1)
@@ -53,10 +53,10 @@ def test_issues_is_a_linked_excel_table(sample_report):
     result, _, wb = sample_report
     ws = wb["Issues"]
     n = len(result.findings)
-    assert [c.value for c in ws[1]] == FINDING_HEADERS
+    assert [c.value for c in ws[1]] == [*FINDING_HEADERS, *WORK_HEADERS]
     assert ws.max_row == n + 1
     (table,) = ws.tables.values()
-    assert table.ref == f"A1:I{n + 1}"
+    assert table.ref == f"A1:L{n + 1}"
     assert ws.freeze_panes == "A2"
     cm = wb["Chargemaster"]
     for row in ws.iter_rows(min_row=2):
@@ -113,6 +113,7 @@ def test_worklists_hold_their_findings(sample_report):
         "HCPCS",
         "Score",
         "Reason",
+        *WORK_HEADERS,
     ]
     assert len(suggestions) - 1 == len(result.suggestions) > 0
     assert all(isinstance(r[0], int) and 1 <= r[3] <= 3 and 0 < r[5] <= 1 for r in suggestions[1:])
@@ -157,7 +158,7 @@ def test_same_input_same_report(tmp_path):
 
 
 def test_sheets_continue_past_the_row_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(report_module, "EXCEL_MAX_ROWS", 21)
+    monkeypatch.setattr(excel, "EXCEL_MAX_ROWS", 21)
     rows = [line(code=str(i), rev="30", price=str(60 + i)) for i in range(45)]
     result = run(RunOptions(write_csv(tmp_path / "c.csv", rows), as_of=AS_OF))
     wb = load_workbook(write_report(result, tmp_path / "r.xlsx"))
@@ -203,7 +204,7 @@ def test_libreoffice_opens_the_report(sample_report, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     issues = list(csv.reader((tmp_path / "report-Issues.csv").open(encoding="utf-8")))
-    assert issues[0] == FINDING_HEADERS and len(issues) == len(result.findings) + 1
+    assert issues[0] == [*FINDING_HEADERS, *WORK_HEADERS] and len(issues) == len(result.findings) + 1
     cdm = list(csv.reader((tmp_path / "report-Chargemaster.csv").open(encoding="utf-8")))
     assert len(cdm) == len(result.lines.frame) + 1
     assert "0300" in {c for r in cdm for c in r}  # a repaired revenue code, leading zero kept
