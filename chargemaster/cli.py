@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -138,7 +139,8 @@ def run_command(
         typer.Argument(help="Chargemaster files (.xlsx, .xls, .csv) or folders of them."),
     ],
     code_map: Annotated[
-        Path | None, typer.Option("--code-map", help="Static code map: charge code -> HCPCS [default: none].")
+        Path | None,
+        typer.Option("--code-map", help="Static code map: charge code -> HCPCS [default: none]."),
     ] = None,
     output: Annotated[
         Path | None,
@@ -149,8 +151,13 @@ def run_command(
             "reports [default: <input>.report.xlsx beside each input].",
         ),
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Site TOML config [default: the built-in defaults].")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read [default: found automatically].")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Site TOML config [default: the built-in defaults]."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Sheet to read [default: found automatically].")
+    ] = None,
     header_row: Annotated[
         int | None,
         typer.Option("--header-row", help="1-based header row [default: found automatically]."),
@@ -188,7 +195,8 @@ def run_command(
         ),
     ] = None,
     summary_json: Annotated[
-        Path | None, typer.Option("--summary-json", help="Write a JSON summary for schedulers [default: none].")
+        Path | None,
+        typer.Option("--summary-json", help="Write a JSON summary for schedulers [default: none]."),
     ] = None,
     rollup: Annotated[
         Path | None,
@@ -201,7 +209,9 @@ def run_command(
         int | None,
         typer.Option("--jobs", help=f"Parallel runs [default: {os.cpu_count() or 1}, the cores]."),
     ] = None,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also log here (appended).")] = None,
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", help="Also log here (appended).")
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Severity that makes the exit code 1.")
     ] = FailOn.error,
@@ -229,8 +239,6 @@ def run_command(
         raise _fail(f"{baseline}: with several inputs, --baseline must be a folder of reports")
     if many and coded_output is not None:
         raise _fail("--coded-output takes a single chargemaster, not several")
-    if not many and output is not None and output.suffix.lower() != ".xlsx" and not output.is_dir():
-        raise _fail(f"{output}: the report is an Excel workbook: give -o a name ending in .xlsx")
     if not many and output is not None and output.is_dir():
         output = output / default_output(inputs[0]).name
     if coded_output is not None and coded_output.suffix.lower() not in (".xlsx", ".csv"):
@@ -256,6 +264,7 @@ def run_command(
     if many and len({j.output for j in job_list}) < len(job_list):
         raise _fail("two inputs would write the same report name; give them distinct names")
     protect = [*inputs, *(p for p in (code_map, config, hcpcs_file, addendum_b, cpt_list) if p)]
+    job_list = [replace(j, protect=tuple(protect)) for j in job_list]
     rollup_path = (rollup or (output or inputs[0].parent) / ROLLUP_NAME) if many else None
     outputs: dict[str, Path | None] = {
         f"report of {j.options.chargemaster.name}": j.output for j in job_list
@@ -267,6 +276,8 @@ def run_command(
             check_outputs({"log file": log_file, **outputs}, protect)
     except ChargemasterError as exc:
         raise _fail(str(exc)) from None
+    if not many and output is not None and output.suffix.lower() != ".xlsx":
+        raise _fail(f"{output}: the report is an Excel workbook: give -o a name ending in .xlsx")
     _setup_logging(quiet, debug, log_file)
     show = not quiet and err.is_terminal
     try:
@@ -432,7 +443,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except _UsageError as exc:
-        typer.echo(f"error: {exc.format_message()} (see chargemaster {_command()} --help)", err=True)
+        typer.echo(
+            f"error: {exc.format_message()} (see chargemaster {_command()} --help)", err=True
+        )
         sys.exit(2)
     except typer.Abort:
         typer.echo("error: interrupted", err=True)

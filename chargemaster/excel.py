@@ -80,9 +80,7 @@ def as_int(column: Sequence[Any]) -> list[Any]:
     """Whole numbers as int (row numbers, ranks); anything else as it is."""
     out = []
     for v in column:
-        if isinstance(v, float) and v.is_integer():
-            out.append(int(v))
-        elif isinstance(v, str) and v.strip().isdigit():
+        if isinstance(v, float) and v.is_integer() or isinstance(v, str) and v.strip().isdigit():
             out.append(int(v))
         else:
             out.append(v)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, safety
 from . import findings as F
 from .catalog import FINDING_COLUMNS, RULES, Severity
 from .codemap import CodeMap, apply_code_map, read_code_map
@@ -59,6 +59,8 @@ class Result:
     stats: dict = field(default_factory=dict)
     changes: pd.DataFrame | None = None  # set when compared with a baseline report
     suggestions: pd.DataFrame | None = None  # candidate codes for uncoded lines, ranked
+    source: bytes | None = None  # the input's bytes as read and checked (for --coded-output)
+    notes: dict | None = None  # analysts' Status/Owner/Comment carried from the baseline
 
     def count(self, severity: Severity) -> int:
         return int(self.findings["severity"].eq(severity.value).sum())
@@ -87,7 +89,12 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     as_of = options.as_of or dt.date.today()
     step(f"Reading {options.chargemaster}")
     specs = field_specs("chargemaster", config.aliases)
-    table = read_table(options.chargemaster, specs, options.sheet, options.header_row)
+    # Read the input once: the checks, the hash and the coded output all use these bytes.
+    source = safety.pin(options.chargemaster)
+    try:
+        table = read_table(options.chargemaster, specs, options.sheet, options.header_row)
+    finally:
+        safety.unpin(options.chargemaster)
     if not table.fields.get("description"):
         raise InputError(
             f"{options.chargemaster}: no description column in the header row "
@@ -153,7 +160,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     frame = lines.frame
     stats = {
         "input": str(options.chargemaster),
-        "input_sha256": sha256_of(options.chargemaster),
+        "input_sha256": safety.sha256(source),
         "sheet": table.sheet,
         "header_row": table.header_row,
         "lines": len(frame),
@@ -183,6 +190,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         as_of,
         stats,
         suggestions=suggestions,
+        source=source,
     )
 
 

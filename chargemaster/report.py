@@ -86,9 +86,7 @@ def identity(charge_code: Any, row: Any) -> str:
 
 def work_key(sheet: str, rule: Any, charge_code: Any, row: Any, column: Any) -> str:
     """What an analyst's note is attached to: sheet, rule, line identity, column."""
-    return "|".join(
-        [sheet, str(rule or ""), identity(charge_code, row), str(column or "").strip()]
-    )
+    return "|".join([sheet, str(rule or ""), identity(charge_code, row), str(column or "").strip()])
 
 
 @dataclass
@@ -224,23 +222,32 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
     )
 
 
-def _work_columns(view: _View, sheet: str, keys: list[str]) -> list[list[Any]]:
-    notes = view.notes
-    got = [notes.get(k, (None, None, None)) for k in keys]
-    return [[g[j] or None for g in got] for j in range(3)]
+def display_key(sheet: str, row: dict[str, Any]) -> str:
+    """The note key of a row as the sheet shows it (so last night's report gives it back):
+    Rule, the line (Charge Code, else Row or Map Row), and Column (else HCPCS)."""
+    column = row.get("Column")
+    if column is None or column == "":
+        column = row.get("HCPCS")
+    line_row = row.get("Row") if row.get("Row") not in (None, "") else row.get("Map Row")
+    return work_key(sheet, row.get("Rule"), row.get("Charge Code"), line_row, column)
 
 
-def _keys(sheet: str, frame: pd.DataFrame, rule: str | None = None) -> list[str]:
-    n = len(frame)
-
-    def col(name: str) -> list[Any]:
-        return frame[name].tolist() if name in frame.columns else [None] * n
-
-    rules = col("rule") if rule is None else [rule] * n
-    return [
-        work_key(sheet, r, c, w, k)
-        for r, c, w, k in zip(rules, col("charge_code"), col("row"), col("column"), strict=True)
+def _work_columns(
+    view: _View, sheet: str, headers: list[str], columns: list[list[Any]]
+) -> list[list[Any]]:
+    """Status, Owner, Comment: empty, or what the analyst wrote on the same finding last night."""
+    n = len(columns[0]) if columns else 0
+    if not view.notes or n == 0:
+        return [[None] * n for _ in WORK_HEADERS]
+    wanted = [
+        h for h in ("Rule", "Charge Code", "Row", "Map Row", "Column", "HCPCS") if h in headers
     ]
+    picked = [columns[headers.index(h)] for h in wanted]
+    got = [
+        view.notes.get(display_key(sheet, dict(zip(wanted, values, strict=True))))
+        for values in zip(*picked, strict=True)
+    ]
+    return [[g[j] if g else None for g in got] for j in range(len(WORK_HEADERS))]
 
 
 # ----- Issues and worklists ------------------------------------------------------------------
@@ -255,9 +262,7 @@ def issues_sheet(view: _View) -> Sheet:
         f["value"].astype("str").str.replace(r"[$,\s]", "", regex=True), errors="coerce"
     )
     is_price = f["rule"].isin(PRICE_RULES) & value.notna() & value.abs().lt(float("inf"))
-    columns[6] = [
-        float(v) if p else t for v, p, t in zip(value, is_price, columns[6], strict=True)
-    ]
+    columns[6] = [float(v) if p else t for v, p, t in zip(value, is_price, columns[6], strict=True)]
     header_row = view.result.table.header_row
     on_line = view.line_targets(f["row"].where(view.on_lines), f["column"])
     header_links = {
@@ -267,7 +272,7 @@ def issues_sheet(view: _View) -> Sheet:
         t if t is not None else (header_links.get(c) if r == header_row else None)
         for t, r, c in zip(on_line, f["row"].fillna(0), f["column"], strict=True)
     ]
-    columns += _work_columns(view, "Issues", _keys("Issues", f))
+    columns += _work_columns(view, "Issues", FINDING_HEADERS, columns)
     headers = [*FINDING_HEADERS, *WORK_HEADERS]
     widths = fit_widths(headers, columns)
     widths[8] = min(max(widths[8], 60), 110)
@@ -287,7 +292,6 @@ def _worklist(
     name: str,
     frame: pd.DataFrame,
     spec: list[tuple[str, str]],
-    rule: str | None = None,
 ) -> Sheet:
     headers = [h for h, _ in spec] + WORK_HEADERS
     columns = [clean_column(frame[c]) if len(frame) else [] for _, c in spec]
@@ -304,7 +308,7 @@ def _worklist(
         # The charge code links to its line (to the cell named, when there is one).
         cols = frame["column"] if "column" in frame.columns else None
         links[names.index("charge_code")] = view.line_targets(frame["row"], cols)
-    columns += _work_columns(view, name, _keys(name, frame, rule))
+    columns += _work_columns(view, name, [h for h, _ in spec], columns)
     sheet = Sheet(name, headers, columns, formats=formats, links=links)
     if "severity" in names:
         sheet.fills = {names.index("severity"): columns[names.index("severity")]}
@@ -408,9 +412,8 @@ def suggestions_sheet(view: _View) -> Sheet:
     if suggestions is None:
         suggestions = pd.DataFrame(columns=SUGGESTION_HEADERS)
     frame = suggestions.rename(columns={"Row": "row", "Charge Code": "charge_code"})
-    frame = frame.assign(column=frame["HCPCS"] if len(frame) else [])
     spec = [(h, {"Row": "row", "Charge Code": "charge_code"}.get(h, h)) for h in SUGGESTION_HEADERS]
-    return _worklist(view, "Suggestions", frame, spec, rule="HCPCS-SUGGESTED")
+    return _worklist(view, "Suggestions", frame, spec)
 
 
 def static_coding_sheet(view: _View) -> Sheet:
@@ -424,7 +427,7 @@ def static_coding_sheet(view: _View) -> Sheet:
         ("HCPCS", "coded_hcpcs"),
         ("Modifiers", "coded_modifiers"),
     ]
-    return _worklist(view, "Static coding applied", static, spec, rule="")
+    return _worklist(view, "Static coding applied", static, spec)
 
 
 def soft_coded_sheet(view: _View) -> Sheet:
@@ -438,7 +441,7 @@ def soft_coded_sheet(view: _View) -> Sheet:
         ("Revenue Code", "revenue_code"),
         ("HCPCS", "coded_hcpcs"),
     ]
-    return _worklist(view, "Soft-coded", soft, spec, rule="")
+    return _worklist(view, "Soft-coded", soft, spec)
 
 
 # ----- Chargemaster, Changes, Rules ----------------------------------------------------------
@@ -615,13 +618,13 @@ def fix_first(view: _View) -> pd.DataFrame:
                 "where": WORKLIST_OF.get(rule, "Issues"),
             }
         )
-    out = pd.DataFrame(
-        rows, columns=["severity", "rule", "findings", "lines", "dollars", "where"]
-    )
+    out = pd.DataFrame(rows, columns=["severity", "rule", "findings", "lines", "dollars", "where"])
     if out.empty:
         return out
     out["rank"] = out["severity"].map(_RANK)
-    out = out.sort_values(["rank", "dollars", "lines", "rule"], ascending=[True, False, False, True])
+    out = out.sort_values(
+        ["rank", "dollars", "lines", "rule"], ascending=[True, False, False, True]
+    )
     return out.drop(columns="rank").reset_index(drop=True)
 
 

@@ -204,7 +204,9 @@ def test_libreoffice_opens_the_report(sample_report, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     issues = list(csv.reader((tmp_path / "report-Issues.csv").open(encoding="utf-8")))
-    assert issues[0] == [*FINDING_HEADERS, *WORK_HEADERS] and len(issues) == len(result.findings) + 1
+    assert (
+        issues[0] == [*FINDING_HEADERS, *WORK_HEADERS] and len(issues) == len(result.findings) + 1
+    )
     cdm = list(csv.reader((tmp_path / "report-Chargemaster.csv").open(encoding="utf-8")))
     assert len(cdm) == len(result.lines.frame) + 1
     assert "0300" in {c for r in cdm for c in r}  # a repaired revenue code, leading zero kept
