@@ -3,6 +3,7 @@ several jobs in parallel, a roll-up workbook with one row per facility."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -287,10 +288,8 @@ def run_jobs(jobs: list[Job], workers: int | None = None) -> list[dict[str, Any]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(execute, j): i for i, j in enumerate(jobs)}
         for future, i in futures.items():
-            try:
+            with contextlib.suppress(BrokenProcessPool):  # rerun alone below
                 results[i] = future.result()
-            except BrokenProcessPool:
-                pass
     for i, job in enumerate(jobs):
         if results[i] is None:
             results[i] = _isolated(job)

@@ -7,9 +7,10 @@ Issues sheets, so no other state is kept between nights.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -44,10 +45,12 @@ class Baseline:
     path: Path
     lines: pd.DataFrame  # index key; columns FIELDS + "Row"
     findings: pd.DataFrame  # columns Rule, key, Column, Value, Message, Row
-    notes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # display_key -> note
-    facts: dict[str, str] = field(default_factory=dict)  # the Summary's run facts
-    reference: list[str] = field(default_factory=list)  # the Summary's Reference lines
-    headers: list[str] = field(default_factory=list)  # the input columns it was made from
+    # What analysts wrote (display_key -> Status, Owner, Comment), the Summary's run facts and
+    # Reference lines, and the input columns the report was made from.
+    notes: dict[str, tuple[str, str, str]] = dataclasses.field(default_factory=dict)
+    facts: dict[str, str] = dataclasses.field(default_factory=dict)
+    reference: list[str] = dataclasses.field(default_factory=list)
+    headers: list[str] = dataclasses.field(default_factory=list)
 
 
 def _sheet(grids, name: str, path: Path) -> list[list[str]]:
