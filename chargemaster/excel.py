@@ -151,6 +151,19 @@ class Book:
         self.date = add({"num_format": "yyyy-mm-dd"})
         self.fills = {k: add({"bg_color": v}) for k, v in FILLS.items()}
         self.named = {"currency": self.currency, "count": self.count}
+        self._fill_colors = {id(self.fills[k]): v for k, v in FILLS.items()}
+        self._combined: dict[tuple[int, int], Any] = {}
+
+    def _with_number_format(self, fmt, column_format):
+        """A severity fill on a price cell keeps the currency format."""
+        if fmt is None or column_format is None or id(fmt) not in self._fill_colors:
+            return fmt or column_format
+        key = (id(fmt), id(column_format))
+        if key not in self._combined:
+            self._combined[key] = self.book.add_format(
+                {"bg_color": self._fill_colors[id(fmt)], "num_format": column_format.num_format}
+            )
+        return self._combined[key]
 
     def close(self) -> None:
         self.book.close()
@@ -216,7 +229,7 @@ class Book:
                     if c > start:
                         ws.write_row(r, start, row[start:c])
                     fmt, url = special[c]
-                    fmt = fmt or column_formats.get(c)
+                    fmt = self._with_number_format(fmt, column_formats.get(c))
                     if url and isinstance(row[c], str):
                         ws.write_url(r, c, url, fmt or self.link, string=row[c])
                     elif url and isinstance(row[c], (int, float)) and not isinstance(row[c], bool):

@@ -101,6 +101,8 @@ class Sheet:
     links: dict[int, list[str | None]] = field(default_factory=dict)  # column -> target per row
     fills: dict[int, list[str | None]] = field(default_factory=dict)  # column -> severity per row
     cell_fills: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> {col: sev}
+    # column -> number format name per row, for a column that mixes prices and text.
+    cell_formats: dict[int, list[str | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -199,6 +201,9 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
         for c, values in sheet.fills.items():
             if values[i] in book.fills:
                 special[c] = (book.fills[values[i]], None)
+        for c, names in sheet.cell_formats.items():
+            if names[i] is not None:
+                special[c] = (book.named[names[i]], None)
         if sheet.links:
             if i // per_sheet != links_left["sheet"]:  # Excel's link limit is per sheet
                 links_left.update(n=excel.EXCEL_MAX_LINKS, sheet=i // per_sheet)
@@ -211,7 +216,7 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
                         book.links_dropped += 1
         return special
 
-    plain = not (sheet.links or sheet.fills or sheet.cell_fills)
+    plain = not (sheet.links or sheet.fills or sheet.cell_fills or sheet.cell_formats)
     return book.table(
         sheet.name,
         sheet.headers,
@@ -284,6 +289,7 @@ def issues_sheet(view: _View) -> Sheet:
         widths=widths,
         links={3: targets},
         fills={0: columns[0]},
+        cell_formats={6: ["currency" if p else None for p in is_price]},
     )
 
 
@@ -473,8 +479,12 @@ def chargemaster_sheet(view: _View) -> Sheet:
     for j, h in enumerate(inputs, start=1):
         if h in prices.columns:  # a price that parses is written as a number finance can sum
             as_number, as_text = clean_column(prices[h]), clean_column(data[h])
+            # A price that does not parse, or parses to infinity ("1e999"), stays as written.
             columns.append(
-                [n if n is not None else t for n, t in zip(as_number, as_text, strict=True)]
+                [
+                    n if n is not None and not isinstance(n, str) else t
+                    for n, t in zip(as_number, as_text, strict=True)
+                ]
             )
             formats[j] = "currency"
         else:

@@ -208,3 +208,66 @@ def test_reference_command_names_releases(tmp_path):
     assert "CPT: checked by shape only" not in out
     result = invoke("reference", "--addendum-b", tmp_path / "nope.csv")
     assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+# ----- issue 12: usage errors and the printed summary ----------------------------------------
+
+
+def _cli(*args, cwd=None):
+    """The real entry point, as cron runs it (not typer's test runner)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, "-m", "chargemaster", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or root,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--as-of", "2026-13-01"], "--as-of '2026-13-01' is not a date"),
+        (["--jobs", "0"], "--jobs 0: give 1 or more"),
+        (["--fail-on", "sometimes"], "'sometimes' is not one of"),
+        (["--no-such-option"], "No such option: --no-such-option"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path, args, message):
+    path = write_csv(tmp_path / "ok.csv", [line()])
+    proc = _cli("run", path, *args)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: "), proc.stderr
+    assert message in proc.stderr
+    assert os.listdir(tmp_path) == ["ok.csv"]
+
+
+def test_python_warnings_do_not_leak_through_quiet(tmp_path):
+    rows = [line(code="1", price="1e308"), line(code="2", price="-1e308"), line(code="3")]
+    path = write_csv(tmp_path / "w.csv", rows)
+    proc = _cli("run", path, "-o", tmp_path / "r.xlsx", "-q")
+    assert proc.returncode == 1, proc.stderr  # findings, no failure
+    assert proc.stdout == "" and proc.stderr == ""
+
+
+def test_printed_summary_uses_plurals_and_counts_the_writing(tmp_path):
+    path = write_csv(tmp_path / "one.csv", [line(rev="30")])
+    result = invoke("run", path, "-o", tmp_path / "r.xlsx")
+    assert "1 line checked in" in result.stdout
+    assert "1 error, " in result.stdout and "1 errors" not in result.stdout
+    assert "0 lines statically coded" in result.stdout
+
+
+def test_help_shows_every_default(tmp_path):
+    text = " ".join(invoke("run", "--help").stdout.split())
+    assert "[default: <input>.report.xlsx beside each input]" in text
+    assert "[default: today]" in text and "[default: found automatically]" in text
+    reference = " ".join(invoke("reference", "--help").stdout.split())
+    assert "--hcpcs-file" in reference and "[default: the bundled one]" in reference
