@@ -205,6 +205,9 @@ def _read_workbook(path: Path, raw: bytes) -> list[Grid]:
     return grids
 
 
+TRAILING_EMPTY_KEPT = 100
+
+
 def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     """Rows cut after the last column that holds a value anywhere: a header padded with
     thousands of empty columns must not make a table thousands of columns wide."""
@@ -216,7 +219,10 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
         return n
 
     width = max((used(r) for r in rows), default=0)
-    if all(len(r) <= width for r in rows):
+    widest = max((len(r) for r in rows), default=0)
+    # A few empty columns at the end are kept as the file has them (the coded output keeps its
+    # layout); hundreds are padding.
+    if widest - width <= TRAILING_EMPTY_KEPT:
         return rows
     return [r[:width] if len(r) > width else r for r in rows]
 

@@ -287,6 +287,7 @@ def test_empty_worklists_keep_their_header_row(no_map_report):
         assert [c.name for c in table.tableColumns] == headers
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_every_sheet_with_its_header(no_map_report, tmp_path):
     exe = _soffice()
     _, path, wb = no_map_report
