@@ -7,6 +7,7 @@ Writers compared on what the report needs (issue 13), each in a fresh process:
   xlsxturbo            1.12 (binding of rust_xlsxwriter): dfs_to_xlsx with per-sheet options
   jetxl                0.3 (Rust, Arrow in): write_sheets_arrow
   pyexcelerate         0.13 (pure Python): what it has (no tables, links, charts, CF)
+  none                 (timed only) start, build the frame, write nothing: the CPU to subtract
 
 Timed workload (`--time`): one sheet of 200,000 rows x 12 columns shaped like the Issues sheet
 (text codes with leading zeros, numbers, a currency price, text that starts with '='), as an
@@ -352,7 +353,9 @@ def _argb(color: str) -> str:
 
 
 def write(name: str, path: Path, df: pd.DataFrame) -> None:
-    if name == "xlsxwriter":
+    if name == "none":  # the process and the frame alone: subtract from the others' CPU
+        path.write_bytes(b"")
+    elif name == "xlsxwriter":
         _xlsxwriter(path, df, cm=False)
     elif name == "xlsxwriter-cm":
         _xlsxwriter(path, df, cm=True)
@@ -599,8 +602,8 @@ def run_read(cdm: Path, repeat: int) -> list[dict]:
         runs = []
         for _ in range(repeat):
             script = (
-                f"import time\nP={str(cdm)!r}\nt0=time.perf_counter()\n{code}\n"
-                "print(time.perf_counter()-t0, n)"
+                f"import time\nP={str(cdm)!r}\nt0=time.perf_counter()\nc0=time.process_time()\n"
+                f"{code}\nprint(time.perf_counter()-t0, time.process_time()-c0, n)"
             )
             proc = subprocess.run(
                 ["/usr/bin/time", "-f", "%M", sys.executable, "-c", script],
@@ -611,14 +614,15 @@ def run_read(cdm: Path, repeat: int) -> list[dict]:
             if proc.returncode != 0:
                 runs.append({"error": proc.stderr.strip()[-200:]})
                 break
-            seconds, n = proc.stdout.split()
+            seconds, cpu, n = proc.stdout.split()
             mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
-            runs.append({"seconds": float(seconds), "mb": mb, "rows": int(n)})
+            runs.append({"seconds": float(seconds), "cpu": float(cpu), "mb": mb, "rows": int(n)})
         ok = [r for r in runs if "error" not in r]
         row = {"read": label}
         if ok:
             row |= {
                 "seconds": float(np.median([r["seconds"] for r in ok])),
+                "cpu": float(np.median([r["cpu"] for r in ok])),
                 "mb": float(np.median([r["mb"] for r in ok])),
                 "rows": ok[0]["rows"],
             }
@@ -682,12 +686,15 @@ def main() -> None:
                 )
     if args.read:
         rows = run_read(args.read, args.repeat)
-        print("\n| read | seconds | peak MB | rows |\n|---|---|---|---|")
+        print("\n| read | seconds | CPU s | peak MB | rows |\n|---|---|---|---|---|")
         for r in rows:
             if "error" in r:
-                print(f"| {r['read']} | failed: {r['error'][:100]} | | |")
+                print(f"| {r['read']} | failed: {r['error'][:100]} | | | |")
             else:
-                print(f"| {r['read']} | {r['seconds']:.2f} | {r['mb']:.0f} | {r['rows']:,} |")
+                print(
+                    f"| {r['read']} | {r['seconds']:.2f} | {r['cpu']:.2f} | {r['mb']:.0f} "
+                    f"| {r['rows']:,} |"
+                )
 
 
 if __name__ == "__main__":
