@@ -9,7 +9,8 @@ import pandas as pd
 
 from . import findings as F
 from .prepare import Lines
-from .reference import CPT_MODIFIERS, CPT_RE, LEVEL2_RE, NOC_WORDS, Reference
+from .reference import CPT_MODIFIERS, CPT_RE, LEVEL2_RE, Reference
+from .rules.common import is_noc
 
 
 def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFrame:
@@ -40,8 +41,8 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
     not_yet = (added > day).fillna(False)
     descriptor = l2["short_description"].fillna(l2["long_description"]).where(in_l2)
     descriptor = descriptor.fillna(opps_desc.where(in_opps))
-    long_text = l2["long_description"].where(in_l2).fillna(descriptor)
-    noc = codes.isin(ref.noc) | long_text.str.contains(NOC_WORDS, regex=True).fillna(False)
+    # The CMS NOC list and unlisted CPT codes only, never 'NOS' in a descriptor (issue 11).
+    noc = is_noc(codes, ref)
     return pd.DataFrame(
         {
             "known": known,
