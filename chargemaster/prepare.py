@@ -155,7 +155,9 @@ def prepare(
                 + "' ("
                 + rep.reason
                 + "). Put the bare code in the cell"
-                + rep.modifiers.notna().map({True: " and its modifiers in their own", False: ""})
+                + rep.modifiers.notna().map(
+                    {True: " and its modifiers in their own column", False: ""}
+                )
                 + ".",
             )
         )

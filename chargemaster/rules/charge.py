@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import fmt_price, in_ranges, is_noc
+from .common import fmt_price, in_ranges, is_noc, why_family
 from .registry import PRICES, Context, Fire, rule
 
 # All-nines prices (99999 ... 999999999999, with or without .99) and one cent are placeholders.
@@ -124,11 +124,12 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     lines; one finding per group, on its first line."""
     df = ctx.frame
     code, mods = df["coded_hcpcs"], df["coded_modifiers"].fillna("")
-    rev = df["revenue_code"].fillna("")
+    # The revenue code; without one, what stands for it (department or revenue description).
+    rev_text = why_family(df).replace("", "no revenue code")
+    rev = rev_text
     facility = df["family"].ne("professional_fees").fillna(True)
     base = ctx.active & facility & inconsistent_scope(ctx, code)
     label = code + mods.map(lambda m: f" {m}" if m else "")
-    rev_text = ("revenue code " + rev).where(rev.ne(""), "no revenue code")
     out = []
     for col in ctx.lines.prices.columns:
         price = ctx.lines.prices[col]

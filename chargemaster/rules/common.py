@@ -55,7 +55,7 @@ def is_noc(code: pd.Series, reference) -> pd.Series:
     return hit.fillna(False).astype(bool)
 
 
-# An unlisted CPT code's descriptor starts 'Unlisted ...' (Addendum B abbreviates one to 'Unl'
-# and writes 79999 as 'Rp therapy unlisted px'); '86486 Skin test unlisted antign ea' is a
-# specific skin-test code.
-UNLISTED = r"(?i)^\s*unl(?:isted)?\b|\bunlisted (?:px|proc)"
+# An unlisted CPT code's descriptor starts 'Unlisted ...' (Addendum B abbreviates some to
+# 'Unlistd' or 'Unl' and writes 79999 as 'Rp therapy unlisted px'); '86486 Skin test unlisted
+# antign ea' is a specific skin-test code.
+UNLISTED = r"(?i)^\s*unl(?:isted|istd)?\b|\bunlisted (?:px|proc)"
