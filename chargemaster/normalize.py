@@ -130,12 +130,17 @@ def repair_hcpcs(
     step = value.str.replace(_FLOAT, r"\1", regex=True)
     floaty = (step.ne(value) & value.notna()).fillna(False)
     value = step
-    # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with a
-    # 2-character modifier right behind ('096372GY', '07320050'): the width makes it unambiguous.
-    fixed = value.str.extract(rf"^0(?P<code>{HCPCS_RE})(?P<mod>{MODIFIER_RE})?$")
-    fixed_ok = fixed["code"].notna() & (fixed["mod"].isna() | fixed["mod"].isin(modifiers))
+    # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with one or two
+    # modifiers right behind ('096372GY', '07320050', '0G8994CNGP'): the width makes it
+    # unambiguous where every part is a known modifier.
+    fixed = value.str.extract(rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$")
+    fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
+    fixed_known = (
+        fixed_mods.fillna("").str.split(" ").map(lambda ts: all(t in modifiers for t in ts))
+    )
+    fixed_ok = fixed["code"].notna() & (fixed["mod"].isna() | fixed_known.astype(bool))
     padded = fixed_ok & fixed["mod"].isna()
-    padded_mod = fixed["mod"].where(fixed_ok)
+    padded_mod = fixed_mods.where(fixed_ok)
     value = value.mask(fixed_ok, fixed["code"])
     # Excel drops the zeros of anesthesia codes (00100-01999): 100 -> 00100, never beyond.
     short_digits = value.str.fullmatch(r"\d{3,4}").fillna(False)

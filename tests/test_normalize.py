@@ -60,6 +60,7 @@ def test_revenue_code_stored_as_number_is_reported_only_when_it_changes():
         ("71046-26-LT", "71046", True, "26 LT"),
         ("096372GY", "96372", True, "GY"),
         ("07320050", "73200", True, "50"),
+        ("0G8994CNGP", "G8994", True, "CN GP"),  # fixed width, two modifiers
         ("A4341\u00a0", "A4341", True, None),
         ("0001U", "0001U", False, None),
         ("85025", "85025", False, None),
