@@ -352,6 +352,7 @@ def write(p: Plan) -> None:
         "CHARGE-CODE-DUPLICATE",
         "REVCODE-MISSING",
         "REVCODE-REPAIRED",
+        "PRICE-INCONSISTENT",
         "REVCODE-MALFORMED",
         "REVCODE-UNKNOWN",
         "HCPCS-REVCODE-MISMATCH",

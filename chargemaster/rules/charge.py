@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import fmt_price, in_ranges, is_noc, why_family
+from .common import fmt_price, in_ranges, is_noc
 from .registry import PRICES, Context, Fire, rule
 
 # All-nines prices (99999 ... 999999999999, with or without .99) and one cent are placeholders.
@@ -114,7 +114,7 @@ def inconsistent_scope(ctx: Context, code: pd.Series) -> pd.Series:
 
 @rule(
     "PRICE-INCONSISTENT",
-    needs=("hcpcs", "price"),
+    needs=("hcpcs", "price", "revenue_code"),
     message="{label} on {rev} is priced from {lo} to {hi} across {n} active lines (rows {rows}). "
     "Make the charge uniform or document why it differs.",
     worklist=PRICES,
@@ -124,11 +124,11 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     lines; one finding per group, on its first line."""
     df = ctx.frame
     code, mods = df["coded_hcpcs"], df["coded_modifiers"].fillna("")
-    # The revenue code; without one, what stands for it (department or revenue description).
-    rev_text = why_family(df).replace("", "no revenue code")
-    rev = rev_text
+    rev = df["revenue_code"]
+    rev_text = "revenue code " + rev
     facility = df["family"].ne("professional_fees").fillna(True)
-    base = ctx.active & facility & inconsistent_scope(ctx, code)
+    # Without a revenue code a line has nothing to be like: department text is too coarse.
+    base = ctx.active & facility & rev.notna() & inconsistent_scope(ctx, code)
     label = code + mods.map(lambda m: f" {m}" if m else "")
     out = []
     for col in ctx.lines.prices.columns:
