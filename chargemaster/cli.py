@@ -31,6 +31,7 @@ from .batch import (
 from .catalog import RULES
 from .config import DEFAULTS_TEXT, load_config
 from .errors import ChargemasterError
+from .feeschedule import load_fee_schedules
 from .pipeline import RunOptions
 from .reference import load_reference
 
@@ -146,6 +147,14 @@ def run_command(
         Path | None,
         typer.Option("--cpt-list", help="A plain list of valid CPT codes (first column)."),
     ] = None,
+    clfs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--clfs",
+            help="CMS Clinical Laboratory Fee Schedule (.csv or .xlsx), repeatable for several "
+            "releases: lab prices below it are flagged.",
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -205,6 +214,7 @@ def run_command(
         hcpcs_file,
         addendum_b,
         cpt_list,
+        clfs=tuple(clfs or ()),
     )
     job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
@@ -285,6 +295,7 @@ def reference_command(
     hcpcs_file: Annotated[Path | None, typer.Option("--hcpcs-file")] = None,
     addendum_b: Annotated[Path | None, typer.Option("--addendum-b")] = None,
     cpt_list: Annotated[Path | None, typer.Option("--cpt-list")] = None,
+    clfs: Annotated[list[Path] | None, typer.Option("--clfs")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
 ) -> None:
     """Show the reference code sets a run would use: releases, date ranges, counts.
@@ -294,9 +305,10 @@ def reference_command(
     day = _date(as_of) or dt.date.today()
     try:
         ref = load_reference(hcpcs_file, addendum_b, cpt_list)
+        fees = load_fee_schedules(clfs, addendum_b)
     except ChargemasterError as exc:
         raise _fail(str(exc)) from None
-    for release in ref.releases:
+    for release in [*ref.releases, *fees.releases]:
         stale = (
             f"  STALE: current through {release.valid_through}, before {day}"
             if release.valid_through and day > release.valid_through
@@ -305,6 +317,8 @@ def reference_command(
         typer.echo(release.describe() + stale)
     if not ref.checks_cpt:
         typer.echo("CPT: checked by shape only (load --addendum-b or --cpt-list to check codes)")
+    if not fees.loaded:
+        typer.echo("Fee schedules: none (load --clfs and/or --addendum-b to compare prices)")
 
 
 @app.command("config")
