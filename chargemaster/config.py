@@ -35,7 +35,7 @@ class FeeScheduleConfig:
 
     price_column: str = "outpatient"
     margin: float = 1.0
-    status: tuple[str, ...] = ("S", "T", "V", "X", "J2", "Q1", "Q2", "Q3")
+    status: tuple[str, ...] = ("S", "T", "V", "X", "J2")
     skip_modifiers: tuple[str, ...] = ("26", "52", "53", "73", "74")
     skip_families: tuple[str, ...] = ("professional_fees", "pharmacy", "drugs_detailed")
 

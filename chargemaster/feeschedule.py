@@ -7,10 +7,12 @@ and 5.2):
   lab test, per modifier where CMS prices one apart (``QW``). Medicare pays a lab test at the
   lesser of the charge and this amount, so a lower charge is money given away on every claim.
 - OPPS Addendum B (``--addendum-b``): the national payment rate of a code whose status indicator
-  says it is paid per service on its own (configuration ``fee_schedule.status``). Drugs,
-  biologicals and skin substitutes (K, G, S1), blood (R) and brachytherapy sources (U) are paid
-  per HCPCS unit (1 mg, 1 sq cm, one seed), which a chargemaster line rarely prices one for one;
-  comprehensive APCs (J1) pay a whole encounter, not the line. They are left out by default.
+  says it is paid per service on its own (configuration ``fee_schedule.status``: S, T, V, X, J2).
+  Drugs, biologicals and skin substitutes (K, G, S1), blood (R) and brachytherapy sources (U)
+  are paid per HCPCS unit (1 mg, 1 sq cm, one seed), which a chargemaster line rarely prices one
+  for one; comprehensive APCs (J1) pay a whole encounter, not the line; conditionally packaged
+  codes (Q1-Q3) are paid only when billed without the procedures that package them. They are
+  left out by default.
 
 Each file is one release; several CLFS files (several years or quarters) may be loaded and the
 as-of date picks the one in effect (REFERENCE-STALE when none is).

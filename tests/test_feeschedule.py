@@ -307,8 +307,14 @@ def test_opps_rates_compare_separately_paid_procedures_only(check, tmp_path):
     _, result = check(rows, addendum_b=addb, as_of=dt.date(2026, 5, 1))
     f = result.findings
     hit = f[f["rule"].eq(RULE)].set_index("row")
-    assert hit.index.tolist() == [2, 8]
+    assert hit.index.tolist() == [2]  # Q3 (conditionally packaged) is not compared by default
     assert "OPPS Addendum B 2026-04 payment rate, SI S" in hit.loc[2, "message"]
+    cfg = tmp_path / "site.toml"
+    cfg.write_text('[fee_schedule]\nstatus = ["S", "Q3"]\n', encoding="utf-8")
+    _, result = check(rows, addendum_b=addb, as_of=dt.date(2026, 5, 1), config=cfg)
+    f = result.findings
+    hit = f[f["rule"].eq(RULE)].set_index("row")
+    assert hit.index.tolist() == [2, 8]
     assert hit.loc[8, "suggested"] == "88.91"
     assert result.below_fee["gap"].tolist() == [58.25, 0.01]
 
@@ -446,4 +452,4 @@ def test_real_schedules_and_a_real_chargemaster():
     below = result.below_fee.set_index("row")
     # Hand-checked: row 463, 81220 (CF genotype) at 81.75; CLFS 2025 Q2 national limit 556.60.
     assert below.loc[463, ["hcpcs", "price", "rate"]].tolist() == ["81220", 81.75, 556.6]
-    assert len(below) == 122 and round(below["gap"].sum(), 2) == 9469.92
+    assert len(below) == 105 and round(below["gap"].sum(), 2) == 1234.49
