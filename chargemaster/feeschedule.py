@@ -293,7 +293,7 @@ def fee_findings(
     config: Config,
     as_of: dt.date,
     header_row: int,
-) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+) -> tuple[list[pd.DataFrame], pd.DataFrame | None]:
     """(findings, the lines below Medicare with price, rate, gap and source for the report;
     None when no fee schedule is loaded)."""
     below = pd.DataFrame({c: pd.Series([], dtype="object") for c in EMPTY_BELOW})
@@ -312,15 +312,23 @@ def fee_findings(
     headers = list(lines.prices.columns)
     fee = config.fee_schedule
     column, why = price_column(headers, fee.price_column)
-    if not headers or (column is None and fee.price_column not in ("first", *_PRICE_KINDS)):
+    if not headers:
+        return [
+            F.make(
+                "RULE-SKIPPED",
+                row=header_row,
+                value=RULE,
+                message=f"{RULE} did not run: it needs a price column.",
+            )
+        ], below
+    if column is None and fee.price_column not in ("first", *_PRICE_KINDS):
         return [
             F.make(
                 "RULE-SKIPPED",
                 row=header_row,
                 value=RULE,
                 message=f"{RULE} did not run: {why}. Set fee_schedule.price_column in the "
-                "configuration to one of the price columns"
-                + (f" ({', '.join(headers)})." if headers else "."),
+                f"configuration to one of the price columns ({', '.join(headers)}).",
             )
         ], below
     if column is None:

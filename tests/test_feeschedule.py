@@ -453,3 +453,15 @@ def test_real_schedules_and_a_real_chargemaster():
     # Hand-checked: row 463, 81220 (CF genotype) at 81.75; CLFS 2025 Q2 national limit 556.60.
     assert below.loc[463, ["hcpcs", "price", "rate"]].tolist() == ["81220", 81.75, 556.6]
     assert len(below) == 105 and round(below["gap"].sum(), 2) == 1234.49
+
+
+def test_rule_skipped_without_a_price_column(check, clfs_q2):
+    _, result = check(
+        [["1", "CBC", "85025"]],
+        header=["Charge Code", "Description", "HCPCS"],
+        clfs=(clfs_q2,),
+        as_of=dt.date(2025, 5, 1),
+    )
+    f = result.findings
+    skipped = f[f["rule"].eq("RULE-SKIPPED") & f["value"].eq(RULE)]
+    assert skipped["message"].tolist() == [f"{RULE} did not run: it needs a price column."]
