@@ -90,7 +90,7 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
     not_yet_how = not_yet_how.fillna(hist["not_yet_how"].where(hist_new))
     if absent is not None:
         not_yet_how = not_yet_how.fillna(
-            ("not in the CMS HCPCS file current through " + _date(absent)).where(absent_new)
+            ("not in the CMS HCPCS file of " + _date(absent) + " (added since)").where(absent_new)
         )
     descriptor = l2["short_description"].fillna(l2["long_description"]).where(in_l2)
     descriptor = descriptor.fillna(opps_desc.where(in_opps))

@@ -434,7 +434,7 @@ def _bundled() -> Reference:
                 na_values=[""],
                 compression="gzip" if name.endswith(".gz") else None,
             )
-        for col in ("add_date", "term_date", "eff_date"):
+        for col in ("add_date", "term_date", "eff_date", "absent_through"):
             if col in frame:
                 frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d", errors="coerce")
         return frame.set_index(index)

@@ -259,6 +259,9 @@ STATUS_CASES = [
     ("C9060", "2020-09-30", True, False, True),  # added the day after
     ("C9060", "2020-10-01", True, False, False),
     ("G0999", "2026-01-01", False, False, False),
+    # Added after the dated October 2020 file (no add date): not effective before it...
+    ("G2211", "2019-07-01", True, False, True),
+    ("G2211", "2024-01-01", True, False, False),  # ...and undatable after it
     ("85025", "2026-01-01", None, False, False),  # CPT: unchecked without Addendum B
 ]
 
