@@ -225,6 +225,16 @@ def reference_findings(
     newer = " It may be newer than the reference; load the current file."
     maybe_new = maybe_new.mask(is_cpt & cpt_after, newer).mask(~is_cpt & l2_after, newer)
     unknown = active & status["known"].eq(False).fillna(False)
+    if ref.history is not None:
+        # The releases list every valid code, so an unlisted one was not valid on the oldest
+        # release's first day: deleted before it, or never a code; say so (11100, deleted by
+        # CPT 2019, is in none of the releases from January 2019 on).
+        oldest = ref.history.releases[0].start.isoformat()
+        maybe_new = maybe_new.mask(
+            is_cpt & maybe_new.eq(""),
+            f" No release loaded lists it: it was not a valid code on {oldest} (deleted before "
+            "then, or never a code).",
+        )
     out.append(
         F.make(
             "HCPCS-UNKNOWN",

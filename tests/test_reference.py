@@ -491,8 +491,11 @@ def test_deleted_cpt_named_with_the_release_that_dropped_it(check, releases):
         line_2018("74245", "UGI W/SMALL BOWEL", "0320"),
         line_2018("11100", "BIOPSY SKIN SINGLE LESION", "0360", "2"),
         line_2018("70551", "MRI BRAIN W/O CONTRAST", "0610", "3"),
+        line_2018("97003", "HC OT EVALUATION", "0430", "4"),  # deleted by CPT 2017
     ]
     pairs, result = check(rows, as_of=dt.date(2021, 6, 1), addendum_b=releases)
+    unknown = result.findings.set_index(["rule", "row"]).loc[("HCPCS-UNKNOWN", 5), "message"]
+    assert "it was not a valid code on 2019-01-01 (deleted before then" in unknown
     assert "HCPCS-DELETED" in rules(pairs, 2) and "HCPCS-UNKNOWN" not in rules(pairs, 2)
     assert "HCPCS-DELETED" in rules(pairs, 3) and "HCPCS-UNKNOWN" not in rules(pairs, 3)
     assert not rules(pairs, 4) & {"HCPCS-DELETED", "HCPCS-UNKNOWN"}
