@@ -493,14 +493,14 @@ def test_deleted_cpt_named_with_the_release_that_dropped_it(check, releases):
         line_2018("70551", "MRI BRAIN W/O CONTRAST", "0610", "3"),
         line_2018("97003", "HC OT EVALUATION", "0430", "4"),  # deleted by CPT 2017
     ]
-    pairs, result = check(rows, as_of=dt.date(2021, 6, 1), addendum_b=releases)
+    pairs, result = check(rows, as_of=dt.date(2021, 2, 1), addendum_b=releases)
     unknown = result.findings.set_index(["rule", "row"]).loc[("HCPCS-UNKNOWN", 5), "message"]
     assert "it was not a valid code on 2019-01-01 (deleted before then" in unknown
     assert "HCPCS-DELETED" in rules(pairs, 2) and "HCPCS-UNKNOWN" not in rules(pairs, 2)
     assert "HCPCS-DELETED" in rules(pairs, 3) and "HCPCS-UNKNOWN" not in rules(pairs, 3)
     assert not rules(pairs, 4) & {"HCPCS-DELETED", "HCPCS-UNKNOWN"}
     msg = result.findings.set_index(["rule", "row"]).loc[("HCPCS-DELETED", 2), "message"]
-    assert "dropped from OPPS Addendum B 2020-01" in msg and "2021-06-01" in msg
+    assert "dropped from OPPS Addendum B 2020-01" in msg and "2021-02-01" in msg
 
 
 def test_2018_as_of_with_only_a_2026_release(check, tmp_path):
