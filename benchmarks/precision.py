@@ -4,8 +4,8 @@ Runs the tool over the real chargemasters (../shared/realdata/cdm and its corpus
 tool refuses, exit 2, is skipped and listed) with every OPPS Addendum B release in
 ../shared/realdata/hcpcs and, per file, the as-of date of its CDM year (a 2018 file is checked
 as of 2018-07-01). Then, per rule, it samples findings (fixed seed, spread over the files in
-turn so that one big file cannot fill a rule's sample) into benchmarks/labels/<RULE>.csv with
-the columns file,row,rule,value,suggested,label,reason. A person fills `label` (right, wrong
+turn so that one big file cannot fill a rule's sample) into benchmarks/labels/<rule>.csv
+(hcpcs_unknown.csv for HCPCS-UNKNOWN) with the columns file,row,rule,value,suggested,label,reason. A person fills `label` (right, wrong
 or debatable) and a one-line `reason` from the source cell and the CMS code set. Labels
 already in a file are kept (matched on file,row,rule,value) and never rewritten.
 
@@ -48,6 +48,13 @@ COLUMNS = ["file", "row", "rule", "value", "suggested", "label", "reason"]
 KEY = ["file", "row", "rule", "value"]
 SEED = 20261127
 SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv", ".txt"}
+# Sampled and labelled by the suggestions benchmark, with its own sampling (same columns).
+SAMPLED_ELSEWHERE = {"DESCRIPTION-CODE-CONFLICT", "HCPCS-SUGGESTED"}
+
+
+def label_path(rule: str) -> Path:
+    """benchmarks/labels/hcpcs_unknown.csv for HCPCS-UNKNOWN."""
+    return LABELS / f"{rule.lower().replace('-', '_')}.csv"
 
 
 def inputs() -> list[Path]:
@@ -117,7 +124,7 @@ def keyed(frame: pd.DataFrame) -> pd.Series:
 
 
 def read_labels(rule: str) -> pd.DataFrame:
-    path = LABELS / f"{rule}.csv"
+    path = label_path(rule)
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
     return pd.read_csv(path, dtype="str", keep_default_na=False)
@@ -155,7 +162,7 @@ def write_samples(findings: pd.DataFrame, n: int, context: Path | None) -> None:
     rules = [
         r
         for r in sorted(findings["rule"].unique())
-        if RULES[r].severity.value in ("error", "warning")
+        if RULES[r].severity.value in ("error", "warning") and r not in SAMPLED_ELSEWHERE
     ]
     for rule in rules:
         old = read_labels(rule)
@@ -166,9 +173,9 @@ def write_samples(findings: pd.DataFrame, n: int, context: Path | None) -> None:
         rows = rows[COLUMNS].map(text)
         merged = pd.concat([old, rows], ignore_index=True) if len(old) else rows
         if len(new):
-            merged.to_csv(LABELS / f"{rule}.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+            merged.to_csv(label_path(rule), index=False, quoting=csv.QUOTE_MINIMAL)
         if context is not None:
-            context.mkdir(parents=True, exist_ok=True)
+            context.mkdir(parents=True, exist_ok=True)  # named by rule id
             keys = set(keyed(merged))
             hits = findings[findings["rule"].eq(rule)]
             hits = hits[keyed(hits).isin(keys)]
