@@ -5,9 +5,10 @@ tool refuses, exit 2, is skipped and listed) with every OPPS Addendum B release 
 ../shared/realdata/hcpcs and, per file, the as-of date of its CDM year (a 2018 file is checked
 as of 2018-07-01). Then, per rule, it samples findings (fixed seed, spread over the files in
 turn so that one big file cannot fill a rule's sample) into benchmarks/labels/<rule>.csv
-(hcpcs_unknown.csv for HCPCS-UNKNOWN) with the columns file,row,rule,value,suggested,label,
-reason. A person fills `label` (right, wrong or debatable) and a one-line `reason` from the source cell and the CMS code set. Labels
-already in a file are kept (matched on file,row,rule,value) and never rewritten.
+(hcpcs_unknown.csv for HCPCS-UNKNOWN) with the columns
+file,row,rule,value,suggested,label,reason. A person fills `label` (right, wrong or debatable)
+and a one-line `reason` from the source cell and the CMS code set. Labels already in a file are
+kept (matched on file,row,rule,value) and never rewritten.
 
 Printed: per rule, the labelled findings that still fire (n), right/wrong/debatable and the
 precision, debatable counting half; labels whose finding no longer fires are counted as
