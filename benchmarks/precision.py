@@ -158,17 +158,31 @@ def sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> pd.Data
     return hits.loc[picked]
 
 
-def write_samples(findings: pd.DataFrame, n: int, context: Path | None) -> None:
+def write_samples(
+    findings: pd.DataFrame, files: pd.DataFrame, n: int, n_loud: int, context: Path | None
+) -> None:
+    """Per rule, n findings spread over the files; and, where a warning rule fires on more
+    than 100 of 1,000 lines of a file (the issue's flood line), n_loud more from that file, so
+    that its precision there is measured too."""
     LABELS.mkdir(parents=True, exist_ok=True)
     rules = [
         r
         for r in sorted(findings["rule"].unique())
         if RULES[r].severity.value in ("error", "warning") and r not in SAMPLED_ELSEWHERE
     ]
+    loud = noise(findings, files)
+    loud = loud[loud["per_1000"].gt(100) & loud["severity"].eq("warning")]
     for rule in rules:
         old = read_labels(rule)
         have = set(keyed(old)) if len(old) else set()
         new = sample(findings, rule, n, have)
+        for file in loud.loc[loud["rule"].eq(rule), "file"]:
+            taken = have | set(keyed(new))
+            in_file = findings[findings["file"].eq(file)]
+            labelled = int(keyed(in_file[in_file["rule"].eq(rule)]).isin(taken).sum())
+            extra = sample(in_file, rule, n_loud, taken) if labelled < n_loud else None
+            if extra is not None and len(extra):
+                new = pd.concat([new, extra.iloc[: n_loud - labelled]])
         rows = new.assign(label="", reason="")
         rows["row"] = rows["row"].map(lambda r: text(r).removesuffix(".0"))
         rows = rows[COLUMNS].map(text)
@@ -231,6 +245,30 @@ def report(findings: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def loud_precision(findings: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+    """Warning rules above 100 findings per 1,000 lines of a file, with the precision of the
+    labels from that file."""
+    loud = noise(findings, files)
+    loud = loud[loud["per_1000"].gt(100) & loud["severity"].eq("warning")]
+    rows = []
+    for rule, file, per_1000 in zip(loud["rule"], loud["file"], loud["per_1000"], strict=True):
+        labels = read_labels(rule)
+        labels = labels[labels["file"].eq(file) & labels["label"].ne("")]
+        counts = labels["label"].value_counts()
+        n = len(labels)
+        score = (counts.get("right", 0) + counts.get("debatable", 0) / 2) / n if n else None
+        rows.append(
+            {
+                "rule": rule,
+                "file": file,
+                "per_1000": per_1000,
+                "n": n,
+                "precision": round(score, 3) if n else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def noise(findings: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
     """Findings per 1,000 lines, per rule and file (error and warning rules)."""
     lines = files.set_index("file")["lines"]
@@ -244,6 +282,12 @@ def noise(findings: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--per-rule", type=int, default=20, help="sample size per rule")
+    ap.add_argument(
+        "--per-loud-file",
+        type=int,
+        default=10,
+        help="labels per file where a warning rule fires on over 100 per 1,000 lines",
+    )
     ap.add_argument("--report-only", action="store_true", help="no run, no new sample")
     ap.add_argument("--cache", type=Path, help="keep (or reuse) the run's findings here")
     ap.add_argument("--context", type=Path, help="write the sampled lines' context here")
@@ -262,10 +306,14 @@ def main(argv: list[str] | None = None) -> int:
         findings, files = run_all(addendum_b, args.cache)
         skipped = files[files["skipped"].ne("")]
         print(f"{len(files) - len(skipped)} files read, {len(skipped)} skipped (exit 2)")
-        write_samples(findings, args.per_rule, args.context)
+        write_samples(findings, files, args.per_rule, args.per_loud_file, args.context)
         if args.noise is not None:
             noise(findings, files).to_csv(args.noise, index=False)
         table = report(findings)
+        loud = loud_precision(findings, files)
+        if len(loud):
+            print("warning rules above 100 per 1,000 lines of a file:")
+            print(loud.to_string(index=False))
     if table.empty:
         print("no labels yet")
         return 0
