@@ -53,7 +53,7 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
     shaped = level2 | cpt  # other shapes are HCPCS-MALFORMED, never dated
     hist["deleted"] = hist["deleted"].where(shaped, False)
     hist["not_yet"] = hist["not_yet"].where(shaped, False)
-    in_list = codes.isin(ref.cpt_list)
+    in_list = codes.isin(ref.cpt_list) if ref.cpt_list else pd.Series(False, index=codes.index)
     if ref.cpt is not None:
         opps = ref.cpt.reindex(key).set_axis(codes.index)
         in_opps = codes.isin(ref.cpt.index)
