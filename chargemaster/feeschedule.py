@@ -34,7 +34,16 @@ from .errors import InputError
 from .normalize import clean_text
 from .prepare import Lines
 from .reader import read_grids
-from .reference import CPT_RE, LEVEL2_RE, Release, _frame, _header_index, _pick, quarter_end
+from .reference import (
+    CPT_RE,
+    LEVEL2_RE,
+    Release,
+    _frame,
+    _header_index,
+    _pick,
+    addendum_b_files,
+    quarter_end,
+)
 from .reference import release_from_name as _month_release
 
 RULE = "PRICE-BELOW-FEE-SCHEDULE"
@@ -190,7 +199,7 @@ def load_fee_schedules(
     clfs: Path | Sequence[Path] | None = None, addendum_b: Path | Sequence[Path] | None = None
 ) -> FeeSchedules:
     """Every CLFS file given, and the payment rates of every Addendum B file given."""
-    opps = [read_opps_rates(p) for p in _paths(addendum_b)]
+    opps = [read_opps_rates(p) for p in addendum_b_files(addendum_b)]
     return FeeSchedules([read_clfs(p) for p in _paths(clfs)], [s for s in opps if s is not None])
 
 

@@ -43,7 +43,8 @@ class RunOptions:
     header_row: int | None = None
     as_of: dt.date | None = None
     hcpcs_file: Path | None = None  # a CMS alpha-numeric HCPCS file replacing the bundled one
-    addendum_b: Path | None = None  # OPPS Addendum B: CPT codes become checkable
+    # OPPS Addendum B: CPT codes become checkable; several releases (or a folder) date them.
+    addendum_b: Path | tuple[Path, ...] | None = None
     cpt_list: Path | None = None  # a plain list of valid CPT codes
     clfs: tuple[Path, ...] = ()  # CMS lab fee schedules, one per release (PRICE-BELOW-FEE-SCHEDULE)
 
