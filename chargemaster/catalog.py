@@ -98,7 +98,6 @@ RULES: dict[str, Rule] = {
             W,
             "charge line",
             "Price below the Medicare rate",
-            pending="issue 14: fee schedules",
         ),
         Rule("REVCODE-MISSING", E, "revenue code", "Blank revenue code"),
         Rule(

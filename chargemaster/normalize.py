@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 # CPT Category I, Category II/III, PLA, MAAA; HCPCS Level II (A-V letters in use).
@@ -248,7 +249,9 @@ def parse_price(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = text.str.replace(r"[$,\s]", "", regex=True)
     negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False)
     cleaned = cleaned.mask(negative, "-" + cleaned.str.strip("()"))
-    number = pd.to_numeric(cleaned, errors="coerce")
+    number = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    # 'inf', 'NaN' or an overflowing exponent are text, not a charge.
+    number = number.where(np.isfinite(number))
     bad = text.notna() & number.isna()
     return number.astype("float64"), bad
 

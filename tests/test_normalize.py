@@ -147,3 +147,5 @@ def test_price_parsing():
     )
     assert values.fillna(-999).tolist() == [1508.15, -999, -5.0, -5.0, -999, -999, 1856.0]
     assert bad.tolist() == [False, True, False, False, False, False, False]
+    values, bad = parse_price(pd.Series(["inf", "-Infinity", "1e999", "NaN"], dtype="str"))
+    assert values.isna().all() and bad.all()

@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from ..config import CodeFamily
+from ..reference import UNLISTED
 
 
 def fmt_price(p: pd.Series) -> pd.Series:
@@ -50,12 +51,6 @@ def is_noc(code: pd.Series, reference) -> pd.Series:
     hit = code.isin(reference.noc)
     if reference.cpt is not None:
         desc = reference.cpt["short_description"].reindex(code.fillna("")).set_axis(code.index)
-        unlisted = desc.str.contains(UNLISTED, regex=True).fillna(False)
+        unlisted = desc.str.contains(UNLISTED, regex=True).fillna(False)  # reference.py
         hit |= unlisted & code.str.fullmatch(r"\d{5}|\d{4}[FTUM]").fillna(False)
     return hit.fillna(False).astype(bool)
-
-
-# An unlisted CPT code's descriptor starts 'Unlisted ...' (Addendum B abbreviates some to
-# 'Unlistd' or 'Unl' and writes 79999 as 'Rp therapy unlisted px'); '86486 Skin test unlisted
-# antign ea' is a specific skin-test code.
-UNLISTED = r"(?i)^\s*unl(?:isted|istd)?\b|\bunlisted (?:px|proc)"
