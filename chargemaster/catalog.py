@@ -95,7 +95,6 @@ RULES: dict[str, Rule] = {
             W,
             "charge line",
             "Price below the Medicare rate",
-            pending="issue 14: fee schedules",
         ),
         Rule("REVCODE-MISSING", E, "revenue code", "Blank revenue code"),
         Rule("REVCODE-REPAIRED", I, "revenue code", "Revenue code repaired to 4 digits"),

@@ -31,6 +31,7 @@ from .batch import (
 from .catalog import RULES
 from .config import DEFAULTS_TEXT, load_config
 from .errors import ChargemasterError
+from .feeschedule import load_fee_schedules
 from .pipeline import RunOptions
 from .refcheck import stale_releases
 from .reference import load_reference
@@ -151,6 +152,14 @@ def run_command(
         Path | None,
         typer.Option("--cpt-list", help="A plain list of valid CPT codes (first column)."),
     ] = None,
+    clfs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--clfs",
+            help="CMS Clinical Laboratory Fee Schedule (.csv or .xlsx), repeatable for several "
+            "releases: lab prices below it are flagged.",
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -210,6 +219,7 @@ def run_command(
         hcpcs_file,
         tuple(addendum_b or ()) or None,
         cpt_list,
+        clfs=tuple(clfs or ()),
     )
     job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
@@ -293,6 +303,7 @@ def reference_command(
         typer.Option("--addendum-b", help="OPPS Addendum B releases (repeat it, or a folder)."),
     ] = None,
     cpt_list: Annotated[Path | None, typer.Option("--cpt-list")] = None,
+    clfs: Annotated[list[Path] | None, typer.Option("--clfs")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
 ) -> None:
     """Show the reference code sets a run would use: releases, date ranges, counts.
@@ -303,6 +314,7 @@ def reference_command(
     day = _date(as_of) or dt.date.today()
     try:
         ref = load_reference(hcpcs_file, addendum_b, cpt_list)
+        fees = load_fee_schedules(clfs, addendum_b)
     except ChargemasterError as exc:
         raise _fail(str(exc)) from None
     stale = {r.name for r in stale_releases(ref, day)}
@@ -315,6 +327,12 @@ def reference_command(
                 else f"  STALE: current through {release.valid_through}, before {day}"
             )
         typer.echo(release.describe() + flag)
+    for release in fees.releases:
+        late = release.valid_through and day > release.valid_through
+        typer.echo(
+            release.describe()
+            + (f"  STALE: current through {release.valid_through}, before {day}" if late else "")
+        )
     if ref.history is not None and len(ref.history.releases) > 1:
         now = ref.history.in_force(day)
         typer.echo(
@@ -323,6 +341,8 @@ def reference_command(
         )
     if not ref.checks_cpt:
         typer.echo("CPT: checked by shape only (load --addendum-b or --cpt-list to check codes)")
+    if not fees.loaded:
+        typer.echo("Fee schedules: none (load --clfs and/or --addendum-b to compare prices)")
 
 
 @app.command("config")

@@ -29,6 +29,17 @@ class CodeFamily:
     revenue_families: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class FeeScheduleConfig:
+    """PRICE-BELOW-FEE-SCHEDULE settings ([fee_schedule] in defaults.toml)."""
+
+    price_column: str = "outpatient"
+    margin: float = 1.0
+    status: tuple[str, ...] = ("S", "T", "V", "X", "J2")
+    skip_modifiers: tuple[str, ...] = ("26", "52", "53", "73", "74")
+    skip_families: tuple[str, ...] = ("professional_fees", "pharmacy", "drugs_detailed")
+
+
 @dataclass(frozen=True)
 class Config:
     families: dict[str, tuple[str, ...]]
@@ -45,6 +56,7 @@ class Config:
     severity: dict[str, str]
     aliases: dict[str, tuple[str, ...]]
     source: str = "built-in defaults"
+    fee_schedule: FeeScheduleConfig = FeeScheduleConfig()
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -79,7 +91,10 @@ def _merge(base: dict[str, Any], user: dict[str, Any], where: str) -> None:
             if key not in base[table]:
                 known = ", ".join(sorted(base[table]))
                 raise ConfigError(f"{where}: unknown key '{table}.{key}' (known: {known})")
-            if type(item) is not type(base[table][key]):
+            whole = isinstance(item, int) and not isinstance(item, bool)
+            if type(item) is not type(base[table][key]) and not (
+                whole and isinstance(base[table][key], float)  # margin = 1 means 1.0
+            ):
                 expected = type(base[table][key]).__name__
                 raise ConfigError(f"{where}: '{table}.{key}' must be a {expected}")
             base[table][key] = item
@@ -129,6 +144,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         if sev not in {s.value for s in Severity}:
             raise ConfigError(f"config: severity.{rule_id} must be error, warning or info")
         severity[rule_id] = sev
+    fee = _fee_schedule(raw["fee_schedule"], families)
     upper = lambda xs, key: frozenset(s.strip().upper() for s in _strings(xs, key))  # noqa: E731
     return Config(
         families=families,
@@ -150,4 +166,31 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         severity=severity,
         aliases={k: _strings(v, f"aliases.{k}") for k, v in raw["aliases"].items()},
         source=source,
+        fee_schedule=fee,
+    )
+
+
+def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> FeeScheduleConfig:
+    margin = raw["margin"]
+    if not isinstance(margin, (int, float)) or isinstance(margin, bool) or margin <= 0:
+        raise ConfigError("config: fee_schedule.margin must be a number above 0, like 1.0")
+    column = raw["price_column"]
+    if not isinstance(column, str) or not column.strip():
+        raise ConfigError(
+            "config: fee_schedule.price_column must be outpatient, inpatient, facility, "
+            "professional, first or a price column's header"
+        )
+    skip = _strings(raw["skip_families"], "fee_schedule.skip_families")
+    for fam in skip:
+        if fam not in families:
+            raise ConfigError(f"config: fee_schedule.skip_families names unknown family '{fam}'")
+    return FeeScheduleConfig(
+        price_column=column.strip(),
+        margin=float(margin),
+        status=tuple(s.strip().upper() for s in _strings(raw["status"], "fee_schedule.status")),
+        skip_modifiers=tuple(
+            s.strip().upper()
+            for s in _strings(raw["skip_modifiers"], "fee_schedule.skip_modifiers")
+        ),
+        skip_families=skip,
     )

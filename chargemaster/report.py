@@ -444,6 +444,25 @@ def _worklists(w: _Writer, view: _View) -> None:
             ("Message", "message"),
         ],
     )
+    below = view.result.below_fee
+    if below is not None:  # a fee schedule was loaded: the lines priced under Medicare, by gap
+        _worklist(
+            w,
+            "Below Medicare",
+            below,
+            [
+                ("Row", "row"),
+                ("Charge Code", "charge_code"),
+                ("Description", "description"),
+                ("HCPCS", "hcpcs"),
+                ("Modifiers", "modifiers"),
+                ("Price Column", "price_column"),
+                ("Price", "price"),
+                ("Medicare Rate", "rate"),
+                ("Gap per Unit", "gap"),
+                ("Source", "source"),
+            ],
+        )
     _worklist(
         w,
         "Repairs",
@@ -609,7 +628,14 @@ def _summary(w: _Writer, ws, view: _View) -> None:
     w.put(ws, r, 0, "Ancillary lines with a valid static code", w.label)
     w.put(ws, r, 1, share, w.percent)
     w.put(ws, r, 2, f"{int(valid.sum()):,} of {int(ancillary.sum()):,} active ancillary lines")
-    r += 2
+    r += 1
+    if s.get("below_medicare") is not None:
+        money = s["below_medicare"]
+        w.put(ws, r, 0, "Lines priced below Medicare", w.label)
+        w.put(ws, r, 1, money["lines"], w.big)
+        w.put(ws, r, 2, f"total gap per unit ${money['gap_per_unit']:,.2f} (sheet Below Medicare)")
+        r += 1
+    r += 1
 
     # Findings by rule, with a bar chart beside it.
     w.put(ws, r, 0, "Findings by rule", w.label)

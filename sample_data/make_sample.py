@@ -21,6 +21,14 @@ CDM = HERE / "chargemaster_sample.xlsx"
 MAP = HERE / "static_codes.csv"
 PRICE_LIST = HERE / "published_price_list.csv"
 EXPECTED = HERE / "expected_findings.csv"
+CLFS_SAMPLE = HERE / "clfs_2025_q2_excerpt.csv"
+# CMS CLFS 2025 Q2 national limits of the sample's lab codes (public CMS data; CPT descriptors
+# are left out: AMA copyright). 82247 and 85025 are also priced apart for QW in the real file.
+CLFS_RATES = [
+    ("80053", "", "00010.56"), ("80053", "QW", "00010.56"), ("82247", "", "00005.02"),
+    ("82247", "QW", "00005.02"), ("82947", "", "00003.93"), ("82947", "QW", "00003.93"),
+    ("85025", "", "00007.77"), ("85025", "QW", "00007.77"), ("36415", "", "00009.09"),
+]  # fmt: skip
 # The as-of date each file is checked at: the chargemaster on a fixed day after the bundled
 # reference ends; the price list as a quarterly preview before C9060 became effective.
 SAMPLE_AS_OF = "2026-11-01"
@@ -261,6 +269,9 @@ def build() -> Plan:
     p.expect("HCPCS-SUGGESTED", row, "CPT/HCPCS")
     row, _ = p.add("MRI", "0610", "C8903", "MRI BREAST BILATERAL W CONTRAST", 3100.00)
     p.expect("DESCRIPTION-CODE-CONFLICT", row, "CPT/HCPCS")  # C8903 is unilateral
+    # Priced under the CLFS national limit (5.02): run with --clfs clfs_2025_q2_excerpt.csv.
+    row, _ = p.add("LAB", "0301", "82247", "BILIRUBIN TOTAL", 4.50)
+    p.expect("PRICE-BELOW-FEE-SCHEDULE", row, "Unit Price")
     for rule in ("REFERENCE-STALE",):  # the bundled HCPCS and modifier releases end 2025-09-30
         p.expect(rule, HEADER_ROW, "")
 
@@ -285,6 +296,20 @@ def build() -> Plan:
     p.expect("MAP-UNMATCHED", line, "Charge Code", MAP.name)
     p.expect("COLUMN-UNMAPPED", HEADER_ROW, "GL Account")
     return p
+
+
+def write_clfs() -> None:
+    """The CMS CSV layout: title lines above the header, zero-padded rates, cp1252."""
+    with CLFS_SAMPLE.open("w", newline="", encoding="cp1252") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(["2025 Clinical Diagnostic Laboratory Fee Schedule (excerpt)"] + [""] * 8)
+        w.writerow(["Rates copied from the CMS 2025 Q2 file; descriptors left out."] + [""] * 8)
+        w.writerow(["The sample\u2019s lab codes only."] + [""] * 8)
+        w.writerow([""] * 9)
+        w.writerow(["YEAR", "HCPCS", "MOD", "EFF_DATE", "INDICATOR", "RATE", "SHORTDESC",
+                    "LONGDESC", "EXTENDED LONGDESC"])  # fmt: skip
+        for code, mod, rate in CLFS_RATES:
+            w.writerow(["2025", code, mod, "20250101", "N", rate, "", "", ""])
 
 
 def write(p: Plan) -> None:
@@ -343,4 +368,5 @@ def write(p: Plan) -> None:
 if __name__ == "__main__":
     plan = build()
     write(plan)
+    write_clfs()
     print(f"{CDM.name}: {len(plan.rows)} rows; {len(plan.expected)} planted findings")

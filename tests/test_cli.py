@@ -35,7 +35,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     result = invoke("run", cdm, "--code-map", code_map, "--as-of", "2026-10-01")
     assert result.exit_code == 1, result.output  # the sample has errors
     out = tmp_path / "chargemaster_sample.report.xlsx"  # default name beside the input
-    assert "295 lines checked" in result.stdout
+    assert "296 lines checked" in result.stdout
     assert (cdm.read_bytes(), os.stat(cdm).st_mtime_ns) == before  # input untouched
     wb = load_workbook(out)
     assert wb.sheetnames[:2] == ["Summary", "Issues"]
@@ -43,7 +43,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
 
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Header row"] == 4
-    assert summary["Lines read"] == 295
+    assert summary["Lines read"] == 296
     assert summary["Non-item rows skipped"] == 2
     assert summary["Lines statically coded by this run"] == 10
     assert summary["As-of date"] == "2026-10-01"
@@ -80,7 +80,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
         "GL Account",
     ]
     rows = {r[0].value: r for r in cm.iter_rows(min_row=2)}
-    assert len(rows) == 295
+    assert len(rows) == 296
     rev_row = by_rule["REVCODE-REPAIRED"][0][0]
     coded = {h: c for h, c in zip(header, rows[rev_row], strict=True)}
     assert coded["Revenue Code (coded)"].value == "0300"
@@ -177,6 +177,7 @@ def test_sample_findings_match_the_planted_defects():
             SAMPLE / "chargemaster_sample.xlsx",
             code_map=SAMPLE / "static_codes.csv",
             as_of=as_of["chargemaster_sample.xlsx"],
+            clfs=(SAMPLE / "clfs_2025_q2_excerpt.csv",),
         )
     )
     for f in result.findings.itertuples():
