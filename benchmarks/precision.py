@@ -212,16 +212,19 @@ def write_samples(
 
 
 def report(findings: pd.DataFrame | None) -> pd.DataFrame:
-    """Precision per rule from the label files; with findings, only labels still firing."""
+    """Precision per rule from the label files; with findings, only labels still firing. A
+    rule these runs do not exercise (a fee schedule not loaded here) keeps all its labels and
+    shows no "gone" count."""
     live = set(keyed(findings)) if findings is not None else None
+    ran = set(findings["rule"]) if findings is not None else set()
     rows = []
     for path in sorted(LABELS.glob("*.csv")):
         labels = pd.read_csv(path, dtype="str", keep_default_na=False)
         if labels.empty or "label" not in labels:
             continue
         labels = labels[labels["label"].isin(["right", "wrong", "debatable"])]
-        gone = 0
-        if live is not None and len(labels):
+        gone = None
+        if live is not None and len(labels) and set(labels["rule"]) & ran:
             fires = keyed(labels).isin(live).to_numpy()
             gone = int((~fires).sum())
             labels = labels[fires]
