@@ -49,8 +49,8 @@ COLUMNS = ["file", "row", "rule", "value", "suggested", "label", "reason"]
 KEY = ["file", "row", "rule", "value"]
 SEED = 20261127
 SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv", ".txt"}
-# Sampled and labelled by the suggestions benchmark, with its own sampling (same columns).
-SAMPLED_ELSEWHERE = {"DESCRIPTION-CODE-CONFLICT", "HCPCS-SUGGESTED"}
+# Sampled and labelled by their own benchmarks (suggest_accuracy.py, fee_gap.py), same columns.
+SAMPLED_ELSEWHERE = {"DESCRIPTION-CODE-CONFLICT", "HCPCS-SUGGESTED", "PRICE-BELOW-FEE-SCHEDULE"}
 
 
 def label_path(rule: str) -> Path:
@@ -113,15 +113,14 @@ def text(v) -> str:
 
 
 def keyed(frame: pd.DataFrame) -> pd.Series:
-    return (
-        frame["file"].map(text)
-        + "|"
-        + frame["row"].map(lambda r: text(r).removesuffix(".0"))
-        + "|"
-        + frame["rule"].map(text)
-        + "|"
-        + frame["value"].map(text)
-    )
+    """'file|row|rule|value', the identity a label is matched on."""
+    keys = [
+        f"{text(f)}|{text(r).removesuffix('.0')}|{text(u)}|{text(v)}"
+        for f, r, u, v in zip(
+            frame["file"], frame["row"], frame["rule"], frame["value"], strict=True
+        )
+    ]
+    return pd.Series(keys, index=frame.index, dtype="object")
 
 
 def read_labels(rule: str) -> pd.DataFrame:
