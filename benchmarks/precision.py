@@ -171,8 +171,11 @@ def write_samples(
     ]
     loud = noise(findings, files)
     loud = loud[loud["per_1000"].gt(100) & loud["severity"].eq("warning")]
+    live = set(keyed(findings))
     for rule in rules:
         old = read_labels(rule)
+        if len(old):  # a sampled row nobody labelled, whose finding is gone, is dropped
+            old = old[old["label"].ne("") | keyed(old).isin(live)]
         have = set(keyed(old)) if len(old) else set()
         new = sample(findings, rule, n, have)
         for file in loud.loc[loud["rule"].eq(rule), "file"]:
@@ -186,7 +189,7 @@ def write_samples(
         rows["row"] = rows["row"].map(lambda r: text(r).removesuffix(".0"))
         rows = rows[COLUMNS].map(text)
         merged = pd.concat([old, rows], ignore_index=True) if len(old) else rows
-        if len(new):
+        if len(merged):
             merged.to_csv(label_path(rule), index=False, quoting=csv.QUOTE_MINIMAL)
         if context is not None:
             context.mkdir(parents=True, exist_ok=True)  # named by rule id
