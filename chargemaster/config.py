@@ -27,6 +27,20 @@ class CodeFamily:
     name: str
     codes: tuple[str, ...]
     revenue_families: tuple[str, ...]
+    source: str = ""  # the public source of the pairing
+
+
+@dataclass(frozen=True, slots=True)
+class PricePlaceholder:
+    reporting_only_codes: tuple[str, ...]  # code ranges where 0.01 is normal
+    reporting_only_status: tuple[str, ...]  # OPPS status indicators, where Addendum B is loaded
+
+
+@dataclass(frozen=True, slots=True)
+class PriceInconsistent:
+    exclude_codes: tuple[str, ...]  # code ranges that cover many items at many prices
+    exclude_noc: bool
+    exclude_local: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +70,8 @@ class Config:
     severity: dict[str, str]
     aliases: dict[str, tuple[str, ...]]
     source: str = "built-in defaults"
+    price_placeholder: PricePlaceholder = PricePlaceholder((), ())
+    price_inconsistent: PriceInconsistent = PriceInconsistent((), False, False)
     fee_schedule: FeeScheduleConfig = FeeScheduleConfig()
 
 
@@ -123,20 +139,22 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         raise ConfigError("config: static_coding.attach_to must be 'ancillary' or 'all'")
     code_families = []
     for name, spec in raw["code_families"].items():
-        if not isinstance(spec, dict) or set(spec) != {"codes", "revenue_families"}:
+        if (
+            not isinstance(spec, dict)
+            or not {"codes", "revenue_families"} <= set(spec)
+            or set(spec) - {"codes", "revenue_families", "source"}
+        ):
             raise ConfigError(
-                f"config: code_families.{name} needs exactly 'codes' and 'revenue_families'"
+                f"config: code_families.{name} needs 'codes' and 'revenue_families' "
+                "(and optionally 'source')"
             )
         revs = _strings(spec["revenue_families"], f"code_families.{name}.revenue_families")
         for fam in revs:
             if fam not in families:
                 raise ConfigError(f"config: code_families.{name} names unknown family '{fam}'")
         codes = _strings(spec["codes"], f"code_families.{name}.codes")
-        for rng in codes:
-            lo, _, hi = rng.partition("-")
-            if len(lo) != 5 or (hi and len(hi) != 5):
-                raise ConfigError(f"config: code_families.{name}: bad range '{rng}'")
-        code_families.append(CodeFamily(name, codes, revs))
+        _ranges(codes, f"code_families.{name}")
+        code_families.append(CodeFamily(name, codes, revs, str(spec.get("source", ""))))
     severity = {}
     for rule_id, sev in raw["severity"].items():
         if rule_id not in RULES:
@@ -166,6 +184,26 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         severity=severity,
         aliases={k: _strings(v, f"aliases.{k}") for k, v in raw["aliases"].items()},
         source=source,
+        price_placeholder=PricePlaceholder(
+            _ranges(
+                _strings(raw["price_placeholder"]["reporting_only_codes"], "reporting_only_codes"),
+                "price_placeholder.reporting_only_codes",
+            ),
+            tuple(
+                s.strip().upper()
+                for s in _strings(
+                    raw["price_placeholder"]["reporting_only_status"], "reporting_only_status"
+                )
+            ),
+        ),
+        price_inconsistent=PriceInconsistent(
+            _ranges(
+                _strings(raw["price_inconsistent"]["exclude_codes"], "exclude_codes"),
+                "price_inconsistent.exclude_codes",
+            ),
+            raw["price_inconsistent"]["exclude_noc"],
+            raw["price_inconsistent"]["exclude_local"],
+        ),
         fee_schedule=fee,
     )
 
@@ -194,3 +232,12 @@ def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> 
         ),
         skip_families=skip,
     )
+
+
+def _ranges(codes: tuple[str, ...], key: str) -> tuple[str, ...]:
+    """'LO-HI' code ranges of 5 characters each ('80047-89398', '0001F-9999F', 'J0000-J9999')."""
+    for rng in codes:
+        lo, _, hi = rng.partition("-")
+        if len(lo) != 5 or (hi and len(hi) != 5):
+            raise ConfigError(f"config: {key}: bad range '{rng}'")
+    return codes

@@ -109,7 +109,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     fees = load_fee_schedules(options.clfs, options.addendum_b)
     t = lap("reference", t)
     step(f"Checking {len(table.data):,} lines")
-    lines = prepare(table, config, as_of)
+    lines = prepare(table, config, as_of, reference)
     t = lap("repair", t)
     active_rows = lines.frame.index[lines.frame["active"]]
     parts = [lines.findings]
@@ -145,7 +145,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         code_map_applied = code_map
     parts.extend(apply_code_map(lines.frame, code_map_applied, config))
     t = lap("static coding", t)
-    parts.extend(run_rules(lines, config, has))
+    parts.extend(run_rules(lines, config, has, reference, as_of, table.header_row))
     parts.extend(reference_findings(lines, reference, as_of, table.letters, table.header_row))
     fee_parts, below_fee = fee_findings(lines, fees, config, as_of, table.header_row)
     parts.extend(fee_parts)
@@ -167,6 +167,8 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         "active_lines": int(frame["active"].sum()),
         "skipped_rows": int(sum(table.skipped.values())),
         "skipped_detail": dict(table.skipped),
+        # Code cells holding a configured "no code" placeholder ('0', 'NONE'), read as blank.
+        "code_placeholders": dict(lines.placeholders),
         "ancillary_lines": int((frame["ancillary"] & frame["active"]).sum()),
         "statically_coded": int(frame["code_source"].eq("code map").sum()),
         "code_map": str(options.code_map) if options.code_map else "",

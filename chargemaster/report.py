@@ -25,6 +25,7 @@ from .catalog import FINDING_COLUMNS, FINDING_HEADERS, RULES
 from .output import atomic_write
 from .pipeline import Result
 from .reader import column_letter
+from .rules import worklist_rules
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_LINKS = 65_530  # per worksheet; Excel ignores (and may repair) beyond it
@@ -43,12 +44,7 @@ CODED_HEADERS = [
     "Rules",
 ]
 SUGGESTION_HEADERS = ["Row", "Charge Code", "Description", "Rank", "HCPCS", "Score", "Reason"]
-INVALID_CODE_RULES = [
-    "HCPCS-MALFORMED", "HCPCS-LOCAL", "HCPCS-UNKNOWN", "HCPCS-DELETED", "HCPCS-NOT-YET-EFFECTIVE",
-    "HCPCS-NOC", "HCPCS-CATEGORY-II", "REVCODE-MISSING", "REVCODE-MALFORMED", "REVCODE-UNKNOWN",
-    "MODIFIER-MALFORMED", "MODIFIER-UNKNOWN", "MODIFIER-DELETED", "MODIFIER-CONFLICT",
-    "MODIFIER-PCTC-FACILITY",
-]  # fmt: skip
+INVALID_CODE_RULES = worklist_rules("Invalid codes")  # declared per rule in the registry
 # HCPCS findings that make a static code not valid (for the Summary's headline share).
 _BAD_CODE_RULES = {
     "HCPCS-MALFORMED",
@@ -466,7 +462,8 @@ def _worklists(w: _Writer, view: _View) -> None:
     _worklist(
         w,
         "Repairs",
-        pick([r for r in RULES if r.endswith("-REPAIRED")]),
+        # The audit: every repaired cell (storage repairs appear in Issues once per column).
+        view.result.lines.repairs,
         [
             ("Rule", "rule"),
             ("Row", "row"),
