@@ -28,6 +28,7 @@ from .excel import Book, as_int, clean_column, fit_widths
 from .output import atomic_write
 from .pipeline import Result
 from .reader import column_letter
+from .rules import worklist_rules
 
 _RANK = {"error": 0, "warning": 1, "info": 2}
 CODED_HEADERS = [
@@ -40,12 +41,7 @@ CODED_HEADERS = [
 ]
 WORK_HEADERS = ["Status", "Owner", "Comment"]
 SUGGESTION_HEADERS = ["Row", "Charge Code", "Description", "Rank", "HCPCS", "Score", "Reason"]
-INVALID_CODE_RULES = [
-    "HCPCS-MALFORMED", "HCPCS-LOCAL", "HCPCS-UNKNOWN", "HCPCS-DELETED", "HCPCS-NOT-YET-EFFECTIVE",
-    "HCPCS-NOC", "HCPCS-CATEGORY-II", "REVCODE-MISSING", "REVCODE-MALFORMED", "REVCODE-UNKNOWN",
-    "MODIFIER-MALFORMED", "MODIFIER-UNKNOWN", "MODIFIER-DELETED", "MODIFIER-CONFLICT",
-    "MODIFIER-PCTC-FACILITY",
-]  # fmt: skip
+INVALID_CODE_RULES = worklist_rules("Invalid codes")  # declared per rule in the registry
 PRICE_RULES = [r for r in RULES if r.startswith("PRICE-")]
 REPAIR_RULES = [r for r in RULES if r.endswith("-REPAIRED")]
 # HCPCS findings that make a static code not valid (for the Summary's headline share).
@@ -62,6 +58,7 @@ WORKLIST_OF = {
     "HCPCS-REVCODE-MISMATCH": "Rev-HCPCS mismatch",
     **dict.fromkeys(INVALID_CODE_RULES, "Invalid codes"),
     **dict.fromkeys(PRICE_RULES, "Prices"),
+    "PRICE-BELOW-FEE-SCHEDULE": "Below Medicare",
     **dict.fromkeys(REPAIR_RULES, "Repairs"),
     **{r: "Code map" for r in RULES if r.startswith("MAP-")},
 }
@@ -385,6 +382,27 @@ def prices_sheet(view: _View) -> Sheet:
     return _worklist(view, "Prices", _on_lines(view, PRICE_RULES), spec)
 
 
+def below_medicare_sheet(view: _View) -> Sheet | None:
+    below = view.result.below_fee
+    if below is None:  # no fee schedule loaded
+        return None
+    spec = [
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("HCPCS", "hcpcs"),
+        ("Modifiers", "modifiers"),
+        ("Price Column", "price_column"),
+        ("Price", "price"),
+        ("Medicare Rate", "rate"),
+        ("Gap per Unit", "gap"),
+        ("Source", "source"),
+    ]
+    sheet = _worklist(view, "Below Medicare", below, spec)
+    sheet.formats |= {7: "currency", 8: "currency"}
+    return sheet
+
+
 def repairs_sheet(view: _View) -> Sheet:
     spec = [
         ("Rule", "rule"),
@@ -396,7 +414,8 @@ def repairs_sheet(view: _View) -> Sheet:
         ("Repaired", "suggested"),
         ("Message", "message"),
     ]
-    return _worklist(view, "Repairs", _on_lines(view, REPAIR_RULES), spec)
+    # The audit: every repaired cell (storage repairs appear in Issues once per column).
+    return _worklist(view, "Repairs", view.result.lines.repairs, spec)
 
 
 def code_map_sheet(view: _View) -> Sheet:
@@ -596,6 +615,7 @@ SHEETS: list[Callable[[_View], Sheet | None]] = [
     invalid_codes_sheet,
     revcode_mismatch_sheet,
     prices_sheet,
+    below_medicare_sheet,
     repairs_sheet,
     code_map_sheet,
     suggestions_sheet,
@@ -688,7 +708,14 @@ def _summary(w: Book, ws, view: _View, written: dict[str, list[str]]) -> None:
     w.put(ws, r, 0, "Ancillary lines with a valid static code", w.label)
     w.put(ws, r, 1, share, w.percent)
     w.put(ws, r, 2, f"{int(valid.sum()):,} of {int(ancillary.sum()):,} active ancillary lines")
-    r += 2
+    r += 1
+    if s.get("below_medicare") is not None:
+        money = s["below_medicare"]
+        w.put(ws, r, 0, "Lines priced below Medicare", w.label)
+        w.put(ws, r, 1, money["lines"], w.big)
+        w.put(ws, r, 2, f"total gap per unit ${money['gap_per_unit']:,.2f} (sheet Below Medicare)")
+        r += 1
+    r += 1
 
     # What to fix first: errors then warnings, the rules with the most money on them first.
     first = fix_first(view)
