@@ -40,6 +40,7 @@ class Grid:
     rows: list[list[Any]]
     encoding: str = ""
     delimiter: str = ""
+    filled: list[int] | None = None  # filled cells per row, computed once when needed
 
 
 @dataclass
@@ -176,8 +177,11 @@ def _read_workbook(path: Path) -> list[Grid]:
         if suffix in (".xlsx", ".xlsm") and magic.startswith(_CFB):
             # A legacy .xls saved under an .xlsx name (or an encrypted workbook): let calamine
             # go by the content, not the name.
-            with path.open("rb") as fh:
-                book = CalamineWorkbook.from_filelike(fh)
+            try:
+                with path.open("rb") as fh:
+                    book = CalamineWorkbook.from_filelike(fh)
+            except Exception:  # encrypted: from_path says "password"
+                book = CalamineWorkbook.from_path(str(path))
         else:
             book = CalamineWorkbook.from_path(str(path))
         grids = []
@@ -256,6 +260,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 SAMPLE_ROWS = 150  # rows below a candidate header that are profiled to judge it
+FULL_SAMPLE_ROWS = 2500  # and below the chosen header (the first ones and as many spread out)
 # Words of a header row that make it a statistics form (averages, case counts, percent
 # changes), not a line list: AB 1045 "average charge" forms, "top 25" lists, variance sheets.
 _SUMMARY = re.compile(
@@ -276,6 +281,7 @@ class Candidate:
     assignment: Assignment
     lines: int  # rows below with two or more filled cells (an estimate of the line count)
     summary: str = ""  # the header cell that makes this a statistics form, if any
+    infer: bool = True  # content may decide roles (False: names only)
 
     def valid(self, required: tuple[str, ...] = ("description",)) -> bool:
         a = self.assignment
@@ -298,6 +304,12 @@ class Candidate:
     def describe(self) -> str:
         where = f"sheet '{self.grid.sheet}' " if self.grid.sheet else ""
         return f"{where}row {self.row + 1}"
+
+
+def _filled_counts(grid: Grid) -> list[int]:
+    if grid.filled is None:
+        grid.filled = [sum(1 for v in row if cell_text(v).strip()) for row in grid.rows]
+    return grid.filled
 
 
 def _filled(row: list[Any]) -> list[str]:
@@ -347,22 +359,26 @@ def candidate_at(
     full: bool = False,
 ) -> Candidate:
     """The reading of ``grid`` with its header on row ``r`` (0-based); ``full`` profiles
-    every row below instead of a sample."""
+    a larger sample (and sparse columns whole)."""
     rows = grid.rows
     below = rows[r + 1 : r + 1 + SAMPLE_ROWS * 3] if full is False else rows[r + 1 :]
     width = max([len(rows[r])] + [len(x) for x in below])
     header_cells = [cell_text(v) for v in rows[r]] + [""] * (width - len(rows[r]))
     headers = _unique_headers(header_cells)
-    sample, taken = _columns_below(rows, r + 1, width, None if full else SAMPLE_ROWS)
+    sample, taken = _columns_below(rows, r + 1, width, FULL_SAMPLE_ROWS if full else SAMPLE_ROWS)
+    if full:  # a sparse column (a third price tier on 4 rows of 11,000) is read whole
+        for j, values in enumerate(sample):
+            if sum(1 for v in values if v.strip()) < 50:
+                sample[j] = [cell_text(x[j]) for x in rows[r + 1 :] if j < len(x)]
     profiles = {h: profile(vals, taken) for h, vals in zip(headers, sample, strict=True)}
     named = {
         h: p for h, c, p in zip(headers, header_cells, profiles.values(), strict=True) if c.strip()
     }
     names = dict(zip(headers, header_cells, strict=True))
     assignment = assign_roles(headers, named, specs, _resolve(overrides, headers), infer, names)
-    lines = sum(1 for x in rows[r + 1 :] if len(_filled(x)) >= 2)
+    lines = sum(1 for n in _filled_counts(grid)[r + 1 :] if n >= 2)
     summary = next((c.strip() for c in header_cells if _SUMMARY.search(c)), "")
-    return Candidate(grid, r, headers, assignment, lines, summary)
+    return Candidate(grid, r, headers, assignment, lines, summary, infer)
 
 
 def _resolve(overrides: dict[str, list[str]] | None, headers: list[str]) -> dict[str, list[str]]:
@@ -446,6 +462,10 @@ def locate_header(
         chosen_c = candidate_at(grid, header_row - 1, specs, overrides, infer)
         return chosen_c, [c for c in per_sheet if c.grid is not grid]
     usable = [c for c in per_sheet if not c.summary]
+    if not usable and infer and not any(c.summary for c in per_sheet):
+        # Names alone, as a last resort: a header that names its columns is read even when
+        # its values fit no role (the rules then say what is wrong with them).
+        return locate_header(grids, specs, path, sheet, None, required, overrides, False)
     if not usable:
         raise InputError(_not_a_chargemaster(path, grids, per_sheet, required))
     best = max(usable, key=_rank)
@@ -468,11 +488,12 @@ def _not_a_chargemaster(
     widest = max((len(_filled(r)) for r in grid.rows), default=0) if grid else 0
     where = f"sheet '{grid.sheet}'" if grid is not None and grid.sheet else "the file"
     names = " and ".join(r.replace("_", " ") for r in required)
+    what = "chargemaster line list" if required == ("description",) else "table of that kind"
     return (
-        f"{path}: not a chargemaster line list: no header row found: no row names or shows a "
-        f"{names} column together with a charge code, revenue code, HCPCS/CPT or price column "
-        f"({where}: {lines:,} non-blank rows, at most {widest} filled cells in a row). Use "
-        "--sheet and --header-row to point at it, or add aliases in --config."
+        f"{path}: no header row found: no row names or shows a {names} column together with "
+        f"a charge code, revenue code, HCPCS/CPT or price column ({where}: {lines:,} non-blank "
+        f"rows, at most {widest} filled cells in a row), so this is not a {what}. Use --sheet "
+        "and --header-row to point at the header, or add aliases in --config."
     )
 
 
@@ -566,8 +587,9 @@ def table_from(
                         f"{path}: --column {role}={name}: no column named '{name}' in {where}"
                         f"header row {h + 1} (headers: {', '.join(headers)})"
                     )
-    if infer:  # the sample chose the header; every row below decides the roles
-        cand = candidate_at(grid, h, specs, columns, infer, full=True)
+    if cand.infer:  # the sample chose the header; every row below decides the roles
+        full = candidate_at(grid, h, specs, columns, True, full=True)
+        cand = full if full.valid() or not cand.valid() else cand
     assignment = cand.assignment
     fields = {f: [c for c in cols if c in headers] for f, cols in assignment.fields.items()}
     fields = {f: cols for f, cols in fields.items() if cols}

@@ -35,6 +35,9 @@ MINIMUM = {
     "modifiers": 0.6,
     "price": 0.5,
 }
+# Values needed before content may overrule a name, or give a role no name gives.
+OVERRULE_EVIDENCE = 20
+CONTENT_EVIDENCE = 10
 # Content strong enough to take a column away from a name-only field (CATEGORY -> revenue).
 STRONG = 0.85
 
@@ -239,7 +242,7 @@ def _content_scores(p: Profile) -> dict[str, float]:
     uniq = p.distinct / n
     s: dict[str, float] = {}
     # A code column holds many codes; three values over thousands of rows are a type field.
-    s["hcpcs"] = p.share(p.hcpcs) * (0.3 if p.distinct < max(3, min(20, n // 50)) else 1.0)
+    s["hcpcs"] = p.share(p.hcpcs) * (0.3 if n >= 50 and p.distinct < min(20, n // 50) else 1.0)
     rev = p.share(p.revenue)
     s["revenue_code"] = rev if p.distinct <= 400 else rev * 0.3
     mod = p.share(p.modifiers)
@@ -366,13 +369,12 @@ def assign_roles(
         role, priority = hit
         base = "revenue_code" if role in REVENUE_FIELDS else role
         p = profiles.get(col)
-        check = "charge_code_named" if base == "charge_code" else base
-        if infer and p is not None and base in MINIMUM and p.n >= 3:  # noqa: SIM102
-            if p.scores.get(check, 0.0) < MINIMUM[base]:
-                rejected.append(
-                    Decision(col, role, "name", f"values disagree: {evidence(p, base)}")
-                )
-                continue
+        other = _contradicts(p, base) if infer and p is not None and base in MINIMUM else None
+        if other is not None:
+            rejected.append(
+                Decision(col, role, "name", f"values are {other}: {evidence(p, other)}")
+            )
+            continue
         named.setdefault(role, []).append((priority, position[col], col))
     for role, hits in named.items():
         if role in fields and role not in multiple:
@@ -392,6 +394,21 @@ def assign_roles(
     unmapped = [h for h in headers if h not in used]
     ordered = sorted(decisions.values(), key=lambda d: position.get(d.column, 0))
     return Assignment(fields, ordered, unmapped, rejected)
+
+
+def _contradicts(p: Profile, base: str) -> str | None:
+    """The key role the values show instead of the named one, if they clearly do.
+
+    Junk under a clear name keeps the name (the rules then flag the junk); only values that
+    fit another role (8-digit ids under CHARGE #) overrule it.
+    """
+    if p.n < OVERRULE_EVIDENCE:
+        return None
+    check = "charge_code_named" if base == "charge_code" else base
+    if p.scores.get(check, 0.0) >= MINIMUM[base]:
+        return None
+    best = max((r for r in KEY_ROLES if r != base), key=lambda r: p.scores.get(r, 0.0) - MINIMUM[r])
+    return best if p.scores.get(best, 0.0) >= MINIMUM[best] + 0.2 else None
 
 
 def _by_content(headers, profiles, fields, decisions, take, known) -> None:
@@ -429,6 +446,8 @@ def _by_content(headers, profiles, fields, decisions, take, known) -> None:
             continue
         hints = hint_roles(col)
         for role in KEY_ROLES:
+            if p.n < CONTENT_EVIDENCE and role not in hints:
+                continue
             score = p.scores.get(role, 0.0)
             if score < MINIMUM[role]:
                 continue
