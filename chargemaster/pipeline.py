@@ -23,7 +23,7 @@ from .config import Config, load_config
 from .errors import InputError
 from .fields import REVENUE_FIELDS, field_specs
 from .prepare import Lines, prepare
-from .reader import Table, read_table
+from .reader import Table, columns_table, read_table, reading_findings
 from .refcheck import reference_findings
 from .reference import Reference, load_reference
 from .rules import run_rules
@@ -107,7 +107,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     lines = prepare(table, config, as_of)
     t = lap("repair", t)
     active_rows = lines.frame.index[lines.frame["active"]]
-    parts = [lines.findings]
+    parts = [lines.findings, *reading_findings(table)]
     parts.append(
         contract_findings(
             lines.check.loc[active_rows],
@@ -160,6 +160,8 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         "active_lines": int(frame["active"].sum()),
         "skipped_rows": int(sum(table.skipped.values())),
         "skipped_detail": dict(table.skipped),
+        "columns": columns_table(table),
+        "other_parts": [p.grid.sheet for p in table.parts],
         "ancillary_lines": int((frame["ancillary"] & frame["active"]).sum()),
         "statically_coded": int(frame["code_source"].eq("code map").sum()),
         "code_map": str(options.code_map) if options.code_map else "",

@@ -806,3 +806,95 @@ def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
             norm = frame[col].str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
             same += norm.eq(norm_header[j]).astype(int)
     return same >= max(2, (named + 1) // 2)
+
+
+ROLE_LABELS = {
+    "charge_code": "charge code",
+    "description": "description",
+    "revenue_code": "revenue code",
+    "revenue_code_ip": "inpatient revenue code",
+    "revenue_code_op": "outpatient revenue code",
+    "hcpcs": "HCPCS/CPT",
+    "modifiers": "modifiers",
+    "price": "price",
+}
+
+
+def columns_table(table: Table) -> list[dict]:
+    """One entry per column: letter, header as written, role, decided by, evidence."""
+    by_col = {d.column: d for d in table.roles}
+    rejected = {d.column: d for d in table.rejected}
+    out = []
+    for h in table.headers:
+        d = by_col.get(h)
+        note = rejected.get(h)
+        evidence = d.evidence if d else ""
+        if note is not None:
+            named = ROLE_LABELS.get(note.role, note.role.replace("_", " "))
+            evidence = f"named like a {named}, but its {note.evidence}" + (
+                f"; {evidence}" if evidence else ""
+            )
+        out.append(
+            {
+                "letter": table.letters[h],
+                "header": h,
+                "role": d.role if d else None,
+                "decided_by": d.by if d else None,
+                "evidence": evidence or None,
+            }
+        )
+    return out
+
+
+def reading_findings(table: Table) -> list[pd.DataFrame]:
+    """COLUMN-INFERRED, LINES-SKIPPED and SHEET-NOT-READ: how the file was read, in findings."""
+    from . import findings as F
+
+    out = []
+    rejected = {d.column: d for d in table.rejected}
+    for d in table.roles:
+        if d.by != "content":
+            continue
+        label = ROLE_LABELS.get(d.role, d.role.replace("_", " "))
+        named = rejected.get(d.column)
+        why = (
+            f"its name suggests a {ROLE_LABELS.get(named.role, named.role)}, but "
+            if named is not None
+            else "its name is not a known alias, but "
+        )
+        out.append(
+            F.make(
+                "COLUMN-INFERRED",
+                message=f"Column '{d.column}' was read as the {label}: {why}{d.evidence}. "
+                f"Set it with --column {d.role}=HEADER or [columns] in the configuration "
+                "if that is wrong.",
+                column=d.column,
+                letter=table.letters.get(d.column),
+                value=d.column,
+                row=table.header_row,
+            )
+        )
+    skipped = int(sum(table.skipped.values()))
+    if skipped > 20 or (table.rows_below and skipped > 0.01 * table.rows_below):
+        detail = ", ".join(f"{v:,} {k}" for k, v in table.skipped.most_common())
+        out.append(
+            F.make(
+                "LINES-SKIPPED",
+                message=f"{skipped:,} of {table.rows_below:,} rows below the header were not "
+                f"read as chargemaster lines ({detail}); the Skipped rows sheet lists each one.",
+                value=str(skipped),
+                row=table.header_row,
+            )
+        )
+    for part in table.parts:
+        out.append(
+            F.make(
+                "SHEET-NOT-READ",
+                message=f"Sheet '{part.grid.sheet}' looks like another part of this "
+                f"chargemaster (its own header on row {part.row + 1}, about {part.lines:,} "
+                f"lines) and was not read. Read it with --sheet '{part.grid.sheet}', or every "
+                "part with --sheet all.",
+                value=part.grid.sheet,
+            )
+        )
+    return out

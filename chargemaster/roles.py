@@ -383,7 +383,8 @@ def assign_roles(
         for _, _, col in chosen:
             p = profiles.get(col)
             base = "revenue_code" if role in REVENUE_FIELDS else role
-            why = f"header name; {evidence(p, base)}" if p is not None and p.n else "header name"
+            shown = p is not None and p.n and base in MINIMUM
+            why = f"header name; {evidence(p, base)}" if shown else "header name"
             take(col, role, "name", why)
 
     if infer:
