@@ -224,6 +224,8 @@ ROLLUP_HEADERS = [
     "Report",
     "Input SHA-256",
     "Error",
+    "Rows Skipped",
+    "Skipped By Kind",
 ]
 
 
@@ -263,6 +265,8 @@ def write_rollup(path: Path, summaries: list[dict[str, Any]], protect: list[Path
                     s["outputs"]["report"],
                     s["input_sha256"],
                     s["error"],
+                    s["skipped_rows"],
+                    ", ".join(f"{v} {k}" for k, v in (s.get("skipped_by_kind") or {}).items()),
                 ],
             )
         ws.freeze_panes(1, 0)

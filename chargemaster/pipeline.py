@@ -44,6 +44,8 @@ class RunOptions:
     hcpcs_file: Path | None = None  # a CMS alpha-numeric HCPCS file replacing the bundled one
     addendum_b: Path | None = None  # OPPS Addendum B: CPT codes become checkable
     cpt_list: Path | None = None  # a plain list of valid CPT codes
+    # role -> header names (--column ROLE=HEADER); win over [columns] of the configuration
+    columns: dict[str, tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -87,7 +89,14 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     as_of = options.as_of or dt.date.today()
     step(f"Reading {options.chargemaster}")
     specs = field_specs("chargemaster", config.aliases)
-    table = read_table(options.chargemaster, specs, options.sheet, options.header_row)
+    columns = {**config.columns, **(options.columns or {})}
+    table = read_table(
+        options.chargemaster,
+        specs,
+        options.sheet,
+        options.header_row,
+        columns={k: list(v) for k, v in columns.items()} or None,
+    )
     if not table.fields.get("description"):
         raise InputError(
             f"{options.chargemaster}: no description column in the header row "

@@ -808,6 +808,13 @@ def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
     return same >= max(2, (named + 1) // 2)
 
 
+def sheet_parts(path: Path, specs: list[FieldSpec]) -> list[str]:
+    """The chosen sheet and every other sheet that looks like a further part of it."""
+    grids = read_grids(Path(path))
+    chosen, others = locate_header(grids, specs, Path(path))
+    return [chosen.grid.sheet, *(p.grid.sheet for p in _parts(chosen, others))]
+
+
 ROLE_LABELS = {
     "charge_code": "charge code",
     "description": "description",
