@@ -21,7 +21,7 @@ from .catalog import FINDING_COLUMNS, RULES, Severity
 from .codemap import CodeMap, apply_code_map, read_code_map
 from .config import Config, load_config
 from .errors import InputError
-from .fields import REVENUE_FIELDS, field_specs
+from .fields import LINE_COLUMNS, REVENUE_FIELDS, field_specs
 from .prepare import Lines, prepare
 from .reader import Table, columns_table, read_table, reading_findings
 from .refcheck import reference_findings
@@ -86,8 +86,14 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
 
     t = time.perf_counter()
     config = load_config(options.config)
-    as_of = options.as_of or dt.date.today()
     step(f"Reading {options.chargemaster}")
+    table = read_input(options, config)
+    t = lap("read", t)
+    return check_table(table, options, config, step, started, timings)
+
+
+def read_input(options: RunOptions, config: Config) -> Table:
+    """The chargemaster of ``options`` as a Table of its lines; unusable input raises."""
     specs = field_specs("chargemaster", config.aliases)
     columns = {**config.columns, **(options.columns or {})}
     table = read_table(
@@ -108,7 +114,29 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
             f"{options.chargemaster}: {where}has no chargemaster lines under the header row "
             f"{table.header_row}: is the export empty or cut short?"
         )
-    t = lap("read", t)
+    return table
+
+
+def check_table(
+    table: Table,
+    options: RunOptions,
+    config: Config,
+    step: Callable[[str], None] | None = None,
+    started: float | None = None,
+    timings: dict[str, float] | None = None,
+) -> Result:
+    """Every check on a table already read (from a file, or from a DataFrame by the API)."""
+    step = step or (lambda _msg: None)
+    started = started if started is not None else time.perf_counter()
+    timings = timings if timings is not None else {}
+    as_of = options.as_of or dt.date.today()
+
+    def lap(name: str, t0: float) -> float:
+        timings[name] = round(time.perf_counter() - t0, 3)
+        log.debug("stage %s: %.3f s", name, timings[name])
+        return time.perf_counter()
+
+    t = time.perf_counter()
     step("Loading reference code sets")
     reference = load_reference(options.hcpcs_file, options.addendum_b, options.cpt_list)
     t = lap("reference", t)
@@ -148,6 +176,9 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     else:
         code_map_applied = code_map
     parts.extend(apply_code_map(lines.frame, code_map_applied, config))
+    undeclared = set(LINE_COLUMNS) ^ set(lines.frame.columns)
+    if undeclared:  # the line table is declared once (fields.LINE_COLUMNS): a stage drifted
+        raise RuntimeError(f"line table columns differ from LINE_COLUMNS: {sorted(undeclared)}")
     t = lap("static coding", t)
     parts.extend(run_rules(lines, config, has))
     parts.extend(reference_findings(lines, reference, as_of, table.letters, table.header_row))
@@ -162,7 +193,9 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     frame = lines.frame
     stats = {
         "input": str(options.chargemaster),
-        "input_sha256": sha256_of(options.chargemaster),
+        "input_sha256": sha256_of(options.chargemaster)
+        if Path(options.chargemaster).is_file()
+        else "",
         "sheet": table.sheet,
         "header_row": table.header_row,
         "lines": len(frame),

@@ -808,6 +808,25 @@ def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
     return same >= max(2, (named + 1) // 2)
 
 
+def table_from_frame(
+    frame: pd.DataFrame,
+    specs: list[FieldSpec],
+    columns: dict[str, list[str]] | None = None,
+    name: str = "<DataFrame>",
+) -> Table:
+    """A Table from a DataFrame already in memory: its columns are the header (row 1), its
+    rows the lines below (rows 2...), read exactly as a sheet would be."""
+    headers = [str(c) for c in frame.columns]
+    rows = [headers, *(list(r) for r in frame.astype("object").itertuples(index=False))]
+    grid = Grid("", rows)
+    path = Path(name)
+    _check_overrides(columns, specs, path)
+    cand = candidate_at(grid, 0, specs, columns, True)
+    if not cand.valid() and not columns:
+        cand = candidate_at(grid, 0, specs, None, False)
+    return table_from(path, cand, [], specs, columns, cand.infer)
+
+
 def sheet_parts(path: Path, specs: list[FieldSpec]) -> list[str]:
     """The chosen sheet and every other sheet that looks like a further part of it."""
     grids = read_grids(Path(path))
