@@ -921,6 +921,7 @@ def reading_findings(table: Table) -> list[pd.DataFrame]:
                 f"lines) and was not read. Read it with --sheet '{part.grid.sheet}', or every "
                 "part with --sheet all.",
                 value=part.grid.sheet,
+                row=table.header_row,
             )
         )
     return out

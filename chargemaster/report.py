@@ -324,13 +324,13 @@ def _write(result: Result, path: Path) -> None:
     _issues(w, view)
     _worklists(w, view)
     _chargemaster(w, view)
-    _skipped_rows(w, result)
     if result.changes is not None:
         from .changes import CHANGE_HEADERS
 
         frame = result.changes
         w.table("Changes", CHANGE_HEADERS, [clean_column(frame[c]) for c in CHANGE_HEADERS])
     _rules(w, result)
+    _skipped_rows(w, result)
     _summary(w, summary, view)
     w.book.close()
 
