@@ -192,6 +192,8 @@ def test_summary_json_has_the_documented_keys(tmp_path):
         "lines",
         "active_lines",
         "skipped_rows",
+        "skipped_by_kind",
+        "columns",
         "statically_coded",
         "as_of",
         "reference",
