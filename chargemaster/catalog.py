@@ -88,27 +88,25 @@ RULES: dict[str, Rule] = {
         Rule("PRICE-ZERO", W, "charge line", "Price of zero"),
         Rule("PRICE-PLACEHOLDER", W, "charge line", "Placeholder price (all nines or 0.01)"),
         Rule(
-            "PRICE-INCONSISTENT", W, "charge line", "Same HCPCS and modifiers at different prices"
+            "PRICE-INCONSISTENT",
+            W,
+            "charge line",
+            "Like lines (code, modifiers, revenue code) at different prices",
         ),
         Rule(
             "PRICE-BELOW-FEE-SCHEDULE",
             W,
             "charge line",
             "Price below the Medicare rate",
-            pending="issue 14: fee schedules",
         ),
         Rule("REVCODE-MISSING", E, "revenue code", "Blank revenue code"),
-        Rule("REVCODE-REPAIRED", I, "revenue code", "Revenue code repaired to 4 digits"),
+        Rule(
+            "REVCODE-REPAIRED", I, "revenue code", "Revenue codes repaired to 4 digits (per column)"
+        ),
         Rule("REVCODE-MALFORMED", E, "revenue code", "Revenue code not 4 digits"),
         Rule("REVCODE-UNKNOWN", E, "revenue code", "Not a UB-04 revenue code"),
         Rule("HCPCS-REPAIRED", W, "hcpcs", "HCPCS code repaired"),
-        Rule(
-            "FORMAT-REPAIRED",
-            I,
-            "hcpcs",
-            "Code stored in another form, repaired",
-            pending="issue 11: storage repairs per column",
-        ),
+        Rule("FORMAT-REPAIRED", I, "hcpcs", "Codes stored in another form, repaired (per column)"),
         Rule("HCPCS-MALFORMED", E, "hcpcs", "Not a HCPCS/CPT code shape"),
         Rule("HCPCS-LOCAL", W, "hcpcs", "Local (Level III style) code"),
         Rule("HCPCS-UNKNOWN", E, "hcpcs", "Code not in the reference code sets"),

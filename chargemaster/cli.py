@@ -31,7 +31,9 @@ from .batch import (
 from .catalog import RULES
 from .config import DEFAULTS_TEXT, load_config
 from .errors import ChargemasterError
+from .feeschedule import load_fee_schedules
 from .pipeline import RunOptions
+from .refcheck import stale_releases
 from .reference import load_reference
 
 app = typer.Typer(
@@ -139,12 +141,24 @@ def run_command(
         typer.Option("--hcpcs-file", help="CMS alpha-numeric HCPCS file (.xlsx or .txt)."),
     ] = None,
     addendum_b: Annotated[
-        Path | None,
-        typer.Option("--addendum-b", help="OPPS Addendum B (.xlsx or .csv): check CPT codes too."),
+        list[Path] | None,
+        typer.Option(
+            "--addendum-b",
+            help="OPPS Addendum B (.xlsx or .csv): check CPT codes too. Repeat it, or name a "
+            "folder, to load several releases and date CPT codes by them.",
+        ),
     ] = None,
     cpt_list: Annotated[
         Path | None,
         typer.Option("--cpt-list", help="A plain list of valid CPT codes (first column)."),
+    ] = None,
+    clfs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--clfs",
+            help="CMS Clinical Laboratory Fee Schedule (.csv or .xlsx), repeatable for several "
+            "releases: lab prices below it are flagged.",
+        ),
     ] = None,
     baseline: Annotated[
         Path | None,
@@ -203,8 +217,9 @@ def run_command(
         header_row,
         _date(as_of),
         hcpcs_file,
-        addendum_b,
+        tuple(addendum_b or ()) or None,
         cpt_list,
+        clfs=tuple(clfs or ()),
     )
     job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
@@ -283,28 +298,51 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
 @app.command("reference")
 def reference_command(
     hcpcs_file: Annotated[Path | None, typer.Option("--hcpcs-file")] = None,
-    addendum_b: Annotated[Path | None, typer.Option("--addendum-b")] = None,
+    addendum_b: Annotated[
+        list[Path] | None,
+        typer.Option("--addendum-b", help="OPPS Addendum B releases (repeat it, or a folder)."),
+    ] = None,
     cpt_list: Annotated[Path | None, typer.Option("--cpt-list")] = None,
+    clfs: Annotated[list[Path] | None, typer.Option("--clfs")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
 ) -> None:
     """Show the reference code sets a run would use: releases, date ranges, counts.
 
     Example: chargemaster reference --hcpcs-file HCPC2027_JAN_ANWEB.xlsx
     """
+    _setup_logging(True, False, None)  # an error is one "error: ..." line, not two
     day = _date(as_of) or dt.date.today()
     try:
         ref = load_reference(hcpcs_file, addendum_b, cpt_list)
+        fees = load_fee_schedules(clfs, addendum_b)
     except ChargemasterError as exc:
         raise _fail(str(exc)) from None
+    stale = {r.name for r in stale_releases(ref, day)}
     for release in ref.releases:
-        stale = (
-            f"  STALE: current through {release.valid_through}, before {day}"
-            if release.valid_through and day > release.valid_through
-            else ""
+        flag = ""
+        if release.name in stale:
+            flag = (
+                f"  STALE: starts after {day}"
+                if day < release.start
+                else f"  STALE: current through {release.valid_through}, before {day}"
+            )
+        typer.echo(release.describe() + flag)
+    for release in fees.releases:
+        late = release.valid_through and day > release.valid_through
+        typer.echo(
+            release.describe()
+            + (f"  STALE: current through {release.valid_through}, before {day}" if late else "")
         )
-        typer.echo(release.describe() + stale)
+    if ref.history is not None and len(ref.history.releases) > 1:
+        now = ref.history.in_force(day)
+        typer.echo(
+            f"CPT dating: {len(ref.history.releases)} Addendum B releases; in force on {day}: "
+            + (now.name if now else "none (the as-of date is before the oldest)")
+        )
     if not ref.checks_cpt:
         typer.echo("CPT: checked by shape only (load --addendum-b or --cpt-list to check codes)")
+    if not fees.loaded:
+        typer.echo("Fee schedules: none (load --clfs and/or --addendum-b to compare prices)")
 
 
 @app.command("config")

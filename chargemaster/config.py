@@ -27,6 +27,31 @@ class CodeFamily:
     name: str
     codes: tuple[str, ...]
     revenue_families: tuple[str, ...]
+    source: str = ""  # the public source of the pairing
+
+
+@dataclass(frozen=True, slots=True)
+class PricePlaceholder:
+    reporting_only_codes: tuple[str, ...]  # code ranges where 0.01 is normal
+    reporting_only_status: tuple[str, ...]  # OPPS status indicators, where Addendum B is loaded
+
+
+@dataclass(frozen=True, slots=True)
+class PriceInconsistent:
+    exclude_codes: tuple[str, ...]  # code ranges that cover many items at many prices
+    exclude_noc: bool
+    exclude_local: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FeeScheduleConfig:
+    """PRICE-BELOW-FEE-SCHEDULE settings ([fee_schedule] in defaults.toml)."""
+
+    price_column: str = "outpatient"
+    margin: float = 1.0
+    status: tuple[str, ...] = ("S", "T", "V", "X", "J2")
+    skip_modifiers: tuple[str, ...] = ("26", "52", "53", "73", "74")
+    skip_families: tuple[str, ...] = ("professional_fees", "pharmacy", "drugs_detailed")
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,9 @@ class Config:
     severity: dict[str, str]
     aliases: dict[str, tuple[str, ...]]
     source: str = "built-in defaults"
+    price_placeholder: PricePlaceholder = PricePlaceholder((), ())
+    price_inconsistent: PriceInconsistent = PriceInconsistent((), False, False)
+    fee_schedule: FeeScheduleConfig = FeeScheduleConfig()
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -79,7 +107,10 @@ def _merge(base: dict[str, Any], user: dict[str, Any], where: str) -> None:
             if key not in base[table]:
                 known = ", ".join(sorted(base[table]))
                 raise ConfigError(f"{where}: unknown key '{table}.{key}' (known: {known})")
-            if type(item) is not type(base[table][key]):
+            whole = isinstance(item, int) and not isinstance(item, bool)
+            if type(item) is not type(base[table][key]) and not (
+                whole and isinstance(base[table][key], float)  # margin = 1 means 1.0
+            ):
                 expected = type(base[table][key]).__name__
                 raise ConfigError(f"{where}: '{table}.{key}' must be a {expected}")
             base[table][key] = item
@@ -108,20 +139,22 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         raise ConfigError("config: static_coding.attach_to must be 'ancillary' or 'all'")
     code_families = []
     for name, spec in raw["code_families"].items():
-        if not isinstance(spec, dict) or set(spec) != {"codes", "revenue_families"}:
+        if (
+            not isinstance(spec, dict)
+            or not {"codes", "revenue_families"} <= set(spec)
+            or set(spec) - {"codes", "revenue_families", "source"}
+        ):
             raise ConfigError(
-                f"config: code_families.{name} needs exactly 'codes' and 'revenue_families'"
+                f"config: code_families.{name} needs 'codes' and 'revenue_families' "
+                "(and optionally 'source')"
             )
         revs = _strings(spec["revenue_families"], f"code_families.{name}.revenue_families")
         for fam in revs:
             if fam not in families:
                 raise ConfigError(f"config: code_families.{name} names unknown family '{fam}'")
         codes = _strings(spec["codes"], f"code_families.{name}.codes")
-        for rng in codes:
-            lo, _, hi = rng.partition("-")
-            if len(lo) != 5 or (hi and len(hi) != 5):
-                raise ConfigError(f"config: code_families.{name}: bad range '{rng}'")
-        code_families.append(CodeFamily(name, codes, revs))
+        _ranges(codes, f"code_families.{name}")
+        code_families.append(CodeFamily(name, codes, revs, str(spec.get("source", ""))))
     severity = {}
     for rule_id, sev in raw["severity"].items():
         if rule_id not in RULES:
@@ -129,6 +162,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         if sev not in {s.value for s in Severity}:
             raise ConfigError(f"config: severity.{rule_id} must be error, warning or info")
         severity[rule_id] = sev
+    fee = _fee_schedule(raw["fee_schedule"], families)
     upper = lambda xs, key: frozenset(s.strip().upper() for s in _strings(xs, key))  # noqa: E731
     return Config(
         families=families,
@@ -150,4 +184,60 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         severity=severity,
         aliases={k: _strings(v, f"aliases.{k}") for k, v in raw["aliases"].items()},
         source=source,
+        price_placeholder=PricePlaceholder(
+            _ranges(
+                _strings(raw["price_placeholder"]["reporting_only_codes"], "reporting_only_codes"),
+                "price_placeholder.reporting_only_codes",
+            ),
+            tuple(
+                s.strip().upper()
+                for s in _strings(
+                    raw["price_placeholder"]["reporting_only_status"], "reporting_only_status"
+                )
+            ),
+        ),
+        price_inconsistent=PriceInconsistent(
+            _ranges(
+                _strings(raw["price_inconsistent"]["exclude_codes"], "exclude_codes"),
+                "price_inconsistent.exclude_codes",
+            ),
+            raw["price_inconsistent"]["exclude_noc"],
+            raw["price_inconsistent"]["exclude_local"],
+        ),
+        fee_schedule=fee,
     )
+
+
+def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> FeeScheduleConfig:
+    margin = raw["margin"]
+    if not isinstance(margin, (int, float)) or isinstance(margin, bool) or margin <= 0:
+        raise ConfigError("config: fee_schedule.margin must be a number above 0, like 1.0")
+    column = raw["price_column"]
+    if not isinstance(column, str) or not column.strip():
+        raise ConfigError(
+            "config: fee_schedule.price_column must be outpatient, inpatient, facility, "
+            "professional, first or a price column's header"
+        )
+    skip = _strings(raw["skip_families"], "fee_schedule.skip_families")
+    for fam in skip:
+        if fam not in families:
+            raise ConfigError(f"config: fee_schedule.skip_families names unknown family '{fam}'")
+    return FeeScheduleConfig(
+        price_column=column.strip(),
+        margin=float(margin),
+        status=tuple(s.strip().upper() for s in _strings(raw["status"], "fee_schedule.status")),
+        skip_modifiers=tuple(
+            s.strip().upper()
+            for s in _strings(raw["skip_modifiers"], "fee_schedule.skip_modifiers")
+        ),
+        skip_families=skip,
+    )
+
+
+def _ranges(codes: tuple[str, ...], key: str) -> tuple[str, ...]:
+    """'LO-HI' code ranges of 5 characters each ('80047-89398', '0001F-9999F', 'J0000-J9999')."""
+    for rng in codes:
+        lo, _, hi = rng.partition("-")
+        if len(lo) != 5 or (hi and len(hi) != 5):
+            raise ConfigError(f"config: {key}: bad range '{rng}'")
+    return codes

@@ -9,7 +9,8 @@ judged malformed by the contract. Each function returns the repaired values and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,12 +23,29 @@ _INVISIBLE = r"[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
 _FLOAT = r"^(\d+)\.0+$"
 
 
+# Storage repairs (the export's storage form, no billing meaning): reported once per column and
+# kind, each line in the Repairs audit (../shared/docs/rules.md, "Repairs"). Label per kind.
+STORAGE_KINDS = {
+    "leading_zero": "stored without the leading zero",
+    "float": "stored with a float artefact '.0'",
+    "spaces": "stored with spaces or invisible characters",
+    "lower_case": "stored in lower case",
+    "padding": "stored with fixed-width zero padding",
+}
+
+
 @dataclass
 class Repair:
     value: pd.Series  # repaired text, NA where blank
     repaired: pd.Series  # bool: the value differs from the cell, and the result is well-formed
     reason: pd.Series  # text: what was done, "" where nothing
     modifiers: pd.Series | None = None  # modifiers split out of the cell (space-joined), or NA
+    # Content repairs change what a claim carries (a modifier split out, an anesthesia code
+    # padded): one finding per line. Every other repair is a storage repair.
+    content: pd.Series | None = None
+    # Storage repairs by kind (keys of STORAGE_KINDS): bool masks, only where ``repaired``.
+    storage: dict[str, pd.Series] = field(default_factory=dict)
+    placeholder: pd.Series | None = None  # a configured "no code" value, read as blank
 
 
 def clean_text(s: pd.Series) -> pd.Series:
@@ -51,6 +69,15 @@ def _numeric(numeric: pd.Series | None, index: pd.Index) -> pd.Series:
     return numeric.reindex(index, fill_value=False).astype(bool)
 
 
+def _b(mask: pd.Series) -> pd.Series:
+    return mask.fillna(False).astype(bool)
+
+
+def _storage(repaired: pd.Series, content: pd.Series, kinds: dict[str, pd.Series]) -> dict:
+    only = repaired & ~content
+    return {k: _b(m) & only for k, m in kinds.items() if (_b(m) & only).any()}
+
+
 def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
     text = clean_text(raw)
     trimmed = text.notna() & text.ne(raw)
@@ -60,90 +87,160 @@ def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Rep
     value = value.mask(short, "0" + value)
     ok = value.str.fullmatch(r"\d{4}").fillna(False)
     stored_number = _numeric(numeric, raw.index)
+    # A value the same after repair (a number cell 450 read as '0450' is not) is no repair.
+    repaired = _b(ok & value.ne(raw))
     reason = _reasons(
         raw.index,
         [
-            (stored_number, "stored as a number"),
+            (stored_number & repaired, "stored as a number"),
             (trimmed, "removed spaces"),
             (floaty, "removed a float '.0'"),
             (short, "restored the leading zero"),
         ],
     )
-    repaired = ok & (stored_number | trimmed | floaty | short)
-    return Repair(value, repaired, reason)
+    content = pd.Series(False, index=raw.index)
+    kinds = {"leading_zero": short, "float": floaty, "spaces": trimmed}
+    return Repair(value, repaired, reason, None, content, _storage(repaired, content, kinds))
+
+
+def _known_modifiers() -> frozenset[str]:
+    # Imported here: reference.py itself uses this module's clean_text.
+    from .reference import CPT_MODIFIERS, bundled
+
+    return frozenset(bundled().modifiers.index) | CPT_MODIFIERS
 
 
 def repair_hcpcs(
-    raw: pd.Series, numeric: pd.Series | None = None, placeholders: frozenset[str] = frozenset()
+    raw: pd.Series,
+    numeric: pd.Series | None = None,
+    placeholders: frozenset[str] = frozenset(),
+    modifiers: frozenset[str] | None = None,
+    known_code: Callable[[pd.Series], pd.Series] | None = None,
 ) -> Repair:
+    """Repair a code column. ``modifiers``: the known modifiers (default: the bundled CMS list
+    and the CPT modifiers); ``known_code``: True where a code is known or cannot be checked
+    (a glued code is split only where its code part passes)."""
+    if modifiers is None:
+        modifiers = _known_modifiers()
     text = clean_text(raw)
     upper = text.str.upper()
-    placeholder = upper.isin(placeholders)
+    placeholder = upper.isin(placeholders).fillna(False).astype(bool)
     value = upper.mask(placeholder)
     cased = (upper.ne(text) & text.notna()).fillna(False) & ~placeholder
     trimmed = (text.notna() & text.ne(raw)).fillna(False) & ~placeholder
     step = value.str.replace(_FLOAT, r"\1", regex=True)
     floaty = (step.ne(value) & value.notna()).fillna(False)
     value = step
-    # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with a
-    # 2-character modifier right behind ('096372GY', '07320050'): the width makes it unambiguous.
-    fixed = value.str.extract(rf"^0(?P<code>{HCPCS_RE})(?P<mod>{MODIFIER_RE})?$")
-    padded = fixed["code"].notna()
-    value = value.mask(padded, fixed["code"])
-    padded_mod = fixed["mod"].where(padded)
+    # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with one or two
+    # modifiers right behind ('096372GY', '07320050', '0G8994CNGP'): the width makes it
+    # unambiguous where every part is a known modifier.
+    fixed = value.str.extract(rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$")
+    fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
+    fixed_known = (
+        fixed_mods.fillna("").str.split(" ").map(lambda ts: all(t in modifiers for t in ts))
+    )
+    fixed_ok = fixed["code"].notna() & (fixed["mod"].isna() | fixed_known.astype(bool))
+    padded = fixed_ok & fixed["mod"].isna()
+    padded_mod = fixed_mods.where(fixed_ok)
+    value = value.mask(fixed_ok, fixed["code"])
     # Excel drops the zeros of anesthesia codes (00100-01999): 100 -> 00100, never beyond.
     short_digits = value.str.fullmatch(r"\d{3,4}").fillna(False)
     number = pd.to_numeric(value.where(short_digits), errors="coerce")
     anesthesia = short_digits & number.between(100, 1999).fillna(False)
     value = value.mask(anesthesia, value.str.zfill(5))
-    # A modifier glued to the code: '71046-26', '85025 91', '71101LT', '71046-26-LT'.
+    # Modifiers glued to the code: with separators ('71046-26', '85025 91', '71046-26-LT') or
+    # without ('71101LT', '8352090' = 83520 + 90, '73140TCLT', 'G8978GPCH'; one or two). The
+    # code part must be a code and every part a known modifier, else the cell is malformed.
     parts = value.str.extract(
         rf"^(?P<code>{HCPCS_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
-        r"|(?P<tight>[A-Z][A-Z0-9]|\d[A-Z]))$"
+        rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$"
     )
-    glued = parts["code"].notna() & (parts["sep"].notna() | parts["tight"].notna())
     mods = parts["sep"].str.replace(r"[\s\-]+", " ", regex=True).str.strip()
-    mods = mods.fillna(parts["tight"])
+    mods = mods.fillna(parts["tight"].str.replace(r"(..)(?=.)", r"\1 ", regex=True))
+    tokens_known = (
+        mods.fillna("").str.split(" ").map(lambda ts: bool(ts) and all(t in modifiers for t in ts))
+    )
+    glued = parts["code"].notna() & tokens_known.astype(bool)
+    tight = glued & parts["tight"].notna()
+    if known_code is not None and tight.any():
+        # Without a separator, '8502591' could be a 7-digit number: split only a known code.
+        known = known_code(parts["code"].where(tight)).reindex(value.index)
+        glued &= ~tight | _b(known)
     value = value.mask(glued, parts["code"])
-    glued |= padded_mod.notna()
-    mods = mods.fillna(padded_mod)
+    split = glued | padded_mod.notna()
+    mods = mods.where(glued).fillna(padded_mod)
     ok = value.str.fullmatch(f"{HCPCS_RE}|{LOCAL_RE}").fillna(False)
     # What cannot be repaired stays as written (trimmed), for the contract to judge.
     value = value.where(ok | value.isna(), text)
     stored_number = _numeric(numeric, raw.index) & value.notna()
+    # A value the same after repair (the number 99281 read as '99281') was not repaired.
+    repaired = _b(ok & value.ne(raw))
+    content = _b(repaired & (anesthesia | split))
     reason = _reasons(
         raw.index,
         [
-            (stored_number, "stored as a number"),
+            (stored_number & repaired, "stored as a number"),
             (trimmed, "removed spaces"),
             (cased, "upper-cased"),
             (floaty, "removed a float '.0'"),
-            (padded, "removed fixed-width zero padding"),
+            (padded | (fixed_ok & split), "removed fixed-width zero padding"),
             (anesthesia, "restored the leading zeros of an anesthesia code"),
-            (glued, "split the modifier off the code"),
+            (split, "split the modifier off the code"),
         ],
     )
-    repaired = ok & (stored_number | trimmed | cased | floaty | padded | anesthesia | glued)
-    return Repair(value, repaired, reason, mods.where(glued & ok))
+    kinds = {"float": floaty, "spaces": trimmed, "lower_case": cased, "padding": padded}
+    return Repair(
+        value,
+        repaired,
+        reason,
+        mods.where(split & ok),
+        content,
+        _storage(repaired, content, kinds),
+        placeholder,
+    )
 
 
 def split_modifiers(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
     """One modifier cell (possibly delimited) -> space-joined upper-case tokens."""
     text = clean_text(raw)
     step = text.str.replace(_FLOAT, r"\1", regex=True)
-    tokens = step.str.upper().str.replace(r"[\s,;/|\-]+", " ", regex=True).str.strip()
+    floaty = (step.ne(text) & text.notna()).fillna(False)
+    upper = step.str.upper()
+    cased = (upper.ne(step) & step.notna()).fillna(False)
+    tokens = upper.str.replace(r"[\s,;/|\-]+", " ", regex=True).str.strip()
     value = tokens.mask(tokens.eq(""))
-    # Already tidy: upper-case 2-character tokens with plain delimiters.
-    tidy = text.str.fullmatch(rf"{MODIFIER_RE}(?:[,;| /]+{MODIFIER_RE})*").fillna(False)
     all_ok = value.str.fullmatch(rf"{MODIFIER_RE}(?: {MODIFIER_RE})*").fillna(False)
+    trimmed = (text.notna() & text.ne(raw)).fillna(False)
+    # A leading '-' ('-RT') is a content repair; delimiters between tokens are the cell's form.
+    dash = upper.str.match(r"-").fillna(False)
+    repaired = _b(all_ok & (dash | cased | floaty | trimmed))
+    content = _b(repaired & dash)
     stored_number = _numeric(numeric, raw.index) & value.notna()
-    changed = text.notna() & ~tidy
-    reason = pd.Series(
-        np.where(stored_number, "stored as a number", np.where(changed, "cleaned", "")),
-        index=raw.index,
-        dtype="str",
+    reason = _reasons(
+        raw.index,
+        [
+            (stored_number & repaired, "stored as a number"),
+            (trimmed, "removed spaces"),
+            (cased, "upper-cased"),
+            (floaty, "removed a float '.0'"),
+            (dash, "removed a leading '-'"),
+        ],
     )
-    return Repair(value, all_ok & (changed | stored_number), reason)
+    kinds = {"float": floaty, "spaces": trimmed, "lower_case": cased}
+    return Repair(value, repaired, reason, None, content, _storage(repaired, content, kinds))
+
+
+def clean_charge_code(raw: pd.Series) -> Repair:
+    """A charge code as text, trimmed, with an Excel float '.0' removed; storage repairs only."""
+    text = clean_text(raw)
+    value = text.str.replace(_FLOAT, r"\1", regex=True)
+    floaty = (value.ne(text) & text.notna()).fillna(False)
+    trimmed = (text.notna() & text.ne(raw)).fillna(False)
+    repaired = _b(value.notna() & value.ne(raw))
+    reason = _reasons(raw.index, [(trimmed, "removed spaces"), (floaty, "removed a float '.0'")])
+    content = pd.Series(False, index=raw.index)
+    kinds = {"float": floaty, "spaces": trimmed}
+    return Repair(value, repaired, reason, None, content, _storage(repaired, content, kinds))
 
 
 def parse_price(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -152,7 +249,9 @@ def parse_price(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = text.str.replace(r"[$,\s]", "", regex=True)
     negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False)
     cleaned = cleaned.mask(negative, "-" + cleaned.str.strip("()"))
-    number = pd.to_numeric(cleaned, errors="coerce")
+    number = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    # 'inf', 'NaN' or an overflowing exponent are text, not a charge.
+    number = number.where(np.isfinite(number))
     bad = text.notna() & number.isna()
     return number.astype("float64"), bad
 

@@ -21,6 +21,7 @@ from .catalog import FINDING_COLUMNS, RULES, Severity
 from .codemap import CodeMap, apply_code_map, read_code_map
 from .config import Config, load_config
 from .errors import InputError
+from .feeschedule import fee_findings, load_fee_schedules
 from .fields import REVENUE_FIELDS, field_specs
 from .prepare import Lines, prepare
 from .reader import Table, read_table
@@ -42,8 +43,10 @@ class RunOptions:
     header_row: int | None = None
     as_of: dt.date | None = None
     hcpcs_file: Path | None = None  # a CMS alpha-numeric HCPCS file replacing the bundled one
-    addendum_b: Path | None = None  # OPPS Addendum B: CPT codes become checkable
+    # OPPS Addendum B: CPT codes become checkable; several releases (or a folder) date them.
+    addendum_b: Path | tuple[Path, ...] | None = None
     cpt_list: Path | None = None  # a plain list of valid CPT codes
+    clfs: tuple[Path, ...] = ()  # CMS lab fee schedules, one per release (PRICE-BELOW-FEE-SCHEDULE)
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Result:
     stats: dict = field(default_factory=dict)
     changes: pd.DataFrame | None = None  # set when compared with a baseline report
     suggestions: pd.DataFrame | None = None  # candidate codes for uncoded lines, ranked
+    below_fee: pd.DataFrame | None = None  # lines priced below Medicare: price, rate, gap, source
 
     def count(self, severity: Severity) -> int:
         return int(self.findings["severity"].eq(severity.value).sum())
@@ -102,9 +106,10 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     t = lap("read", t)
     step("Loading reference code sets")
     reference = load_reference(options.hcpcs_file, options.addendum_b, options.cpt_list)
+    fees = load_fee_schedules(options.clfs, options.addendum_b)
     t = lap("reference", t)
     step(f"Checking {len(table.data):,} lines")
-    lines = prepare(table, config, as_of)
+    lines = prepare(table, config, as_of, reference)
     t = lap("repair", t)
     active_rows = lines.frame.index[lines.frame["active"]]
     parts = [lines.findings]
@@ -140,8 +145,10 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         code_map_applied = code_map
     parts.extend(apply_code_map(lines.frame, code_map_applied, config))
     t = lap("static coding", t)
-    parts.extend(run_rules(lines, config, has))
+    parts.extend(run_rules(lines, config, has, reference, as_of, table.header_row))
     parts.extend(reference_findings(lines, reference, as_of, table.letters, table.header_row))
+    fee_parts, below_fee = fee_findings(lines, fees, config, as_of, table.header_row)
+    parts.extend(fee_parts)
     t = lap("rules", t)
     step("Suggesting codes")
     combined, more, suggestions = suggest_findings(
@@ -160,12 +167,17 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         "active_lines": int(frame["active"].sum()),
         "skipped_rows": int(sum(table.skipped.values())),
         "skipped_detail": dict(table.skipped),
+        # Code cells holding a configured "no code" placeholder ('0', 'NONE'), read as blank.
+        "code_placeholders": dict(lines.placeholders),
         "ancillary_lines": int((frame["ancillary"] & frame["active"]).sum()),
         "statically_coded": int(frame["code_source"].eq("code map").sum()),
         "code_map": str(options.code_map) if options.code_map else "",
         "code_map_entries": len(code_map.entries) if code_map is not None else 0,
         "as_of": as_of.isoformat(),
-        "reference": [r.describe() for r in reference.releases],
+        "reference": [r.describe() for r in [*reference.releases, *fees.releases]],
+        "below_medicare": None
+        if below_fee is None
+        else {"lines": len(below_fee), "gap_per_unit": round(float(below_fee["gap"].sum()), 2)},
         "cpt_checked": reference.checks_cpt,
         "config": config.source,
         "version": __version__,
@@ -183,6 +195,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
         as_of,
         stats,
         suggestions=suggestions,
+        below_fee=below_fee,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,7 +14,9 @@ from . import findings as F
 from .config import Config
 from .fields import REVENUE_FIELDS
 from .normalize import (
-    clean_code,
+    STORAGE_KINDS,
+    Repair,
+    clean_charge_code,
     clean_text,
     parse_price,
     repair_hcpcs,
@@ -21,38 +24,20 @@ from .normalize import (
     split_modifiers,
 )
 from .reader import Table
+from .rules import needing
 
-# Expected columns and the rules that cannot run without them (COLUMN-MISSING / RULE-SKIPPED).
+if TYPE_CHECKING:
+    from .reference import Reference
+
+# Expected columns (COLUMN-MISSING); the rules each one gates come from the rule registry.
 EXPECTED = {
-    "charge_code": ("charge code", ["CHARGE-CODE-MISSING", "CHARGE-CODE-DUPLICATE"]),
-    "revenue_code": (
-        "revenue code",
-        ["REVCODE-MISSING", "REVCODE-REPAIRED", "REVCODE-MALFORMED", "HCPCS-REVCODE-MISMATCH"],
-    ),
-    "hcpcs": (
-        "HCPCS/CPT",
-        [
-            "HCPCS-REPAIRED",
-            "HCPCS-MALFORMED",
-            "HCPCS-LOCAL",
-            "HCPCS-CATEGORY-II",
-            "PRICE-INCONSISTENT",
-        ],
-    ),
-    "modifiers": ("modifiers", []),
-    "price": (
-        "price",
-        [
-            "PRICE-MISSING",
-            "PRICE-NEGATIVE",
-            "PRICE-ZERO",
-            "PRICE-PLACEHOLDER",
-            "PRICE-INCONSISTENT",
-            "HCPCS-CATEGORY-II",
-        ],
-    ),
-    "status": ("status", []),
-    "department": ("department", []),
+    "charge_code": "charge code",
+    "revenue_code": "revenue code",
+    "hcpcs": "HCPCS/CPT",
+    "modifiers": "modifiers",
+    "price": "price",
+    "status": "status",
+    "department": "department",
 }
 
 
@@ -74,6 +59,12 @@ class Lines:
     findings: pd.DataFrame = field(default_factory=F.empty)
     raw: pd.DataFrame = field(default_factory=pd.DataFrame)  # the item lines as read
     first_hcpcs_col: str | None = None
+    # The Repairs audit: one row per repaired cell (rule, row, cell, charge_code, column,
+    # value = as written, suggested = repaired, message = what was done).
+    repairs: pd.DataFrame = field(default_factory=F.empty)
+    # Cells holding a configured "no code" placeholder ('0', 'NONE', 'N/A'), read as blank:
+    # count per code column.
+    placeholders: dict[str, int] = field(default_factory=dict)
 
 
 def _first(values: list[pd.Series], sources: list[str], index: pd.Index):
@@ -87,7 +78,9 @@ def _first(values: list[pd.Series], sources: list[str], index: pd.Index):
     return value, source
 
 
-def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
+def prepare(
+    table: Table, config: Config, as_of: dt.date, reference: Reference | None = None
+) -> Lines:
     df = table.data
     idx = df.index
     letters = table.letters
@@ -97,16 +90,24 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     check_source: dict[str, str] = {}
     coded: dict[str, pd.Series] = {}
     repaired_masks: dict[str, pd.Series] = {}
+    audit = _Audit(table)
+    known_mods, known_code = _glue_reference(reference)
 
     def text_of(name: str) -> pd.Series:
         col = table.col(name)
         return clean_text(df[col]) if col else pd.Series(pd.NA, index=idx, dtype="str")
 
     cc = table.col("charge_code")
-    out["charge_code"] = clean_code(df[cc]) if cc else pd.Series(pd.NA, index=idx, dtype="str")
+    if cc:
+        rep = clean_charge_code(df[cc])
+        out["charge_code"] = rep.value
+        audit.add(rep, cc, "charge codes", pd.Series(pd.NA, index=idx, dtype="str"))
+    else:
+        out["charge_code"] = pd.Series(pd.NA, index=idx, dtype="str")
     for name in ("description", "department", "status", "coding_method", "revenue_description"):
         out[name] = text_of(name)
     charge = out["charge_code"]
+    audit.charge = charge
 
     # Revenue codes: repair every revenue column; the line's code is the first usable one.
     rev_cols = [c for f in REVENUE_FIELDS for c in table.fields.get(f, [])]
@@ -118,18 +119,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         rev_values.append(rep.value)
         check[f"revenue_code__{k}"] = rep.value
         check_source[f"revenue_code__{k}"] = col
-        found.append(
-            _repair_finding(
-                "REVCODE-REPAIRED",
-                "Revenue code",
-                rep,
-                df[col],
-                col,
-                letters,
-                charge,
-                "Store revenue codes as 4-digit text with the leading zero.",
-            )
-        )
+        audit.add(rep, col, "revenue codes", charge, rule="REVCODE-REPAIRED")
     out["revenue_code"], out["revenue_col"] = _first(
         [v.where(v.str.fullmatch(r"\d{4}").fillna(False)) for v in rev_values], rev_cols, idx
     )
@@ -139,8 +129,11 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     # HCPCS: repair every code column; the line's code is the first non-blank one.
     hcpcs_cols = table.fields.get("hcpcs", [])
     values, split_mods, repaired = [], [], []
+    placeholders: dict[str, int] = {}
     for k, col in enumerate(hcpcs_cols):
-        rep = repair_hcpcs(df[col], table.numeric.get(col), config.hcpcs_placeholders)
+        rep = repair_hcpcs(
+            df[col], table.numeric.get(col), config.hcpcs_placeholders, known_mods, known_code
+        )
         coded[col] = rep.value
         repaired_masks[col] = rep.repaired
         values.append(rep.value)
@@ -148,16 +141,24 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         repaired.append(rep.repaired)
         check[f"hcpcs__{k}"] = rep.value
         check_source[f"hcpcs__{k}"] = col
+        placeholders[col] = int(rep.placeholder.sum())
+        audit.add(rep, col, "HCPCS codes", charge)
         found.append(
-            _repair_finding(
+            audit.content(
                 "HCPCS-REPAIRED",
-                "HCPCS",
                 rep,
-                df[col],
                 col,
-                letters,
-                charge,
-                "Store codes as text, one bare code per cell.",
+                "HCPCS '"
+                + df[col].fillna("")
+                + "' was repaired to '"
+                + rep.value
+                + "' ("
+                + rep.reason
+                + "). Put the bare code in the cell"
+                + rep.modifiers.notna().map(
+                    {True: " and its modifiers in their own column", False: ""}
+                )
+                + ".",
             )
         )
     out["hcpcs"], out["hcpcs_col"] = _first(values, hcpcs_cols, idx)
@@ -185,16 +186,13 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
                 name = f"modifier__{k}_{j}"
                 check[name] = tokens[j].astype("str").reindex(idx)
                 check_source[name] = col
+        audit.add(rep, col, "modifiers", charge)
         found.append(
-            F.make(
+            audit.content(
                 "MODIFIER-REPAIRED",
-                rep.repaired,
-                column=col,
-                letter=letters[col],
-                value=df[col],
-                suggested=rep.value,
-                charge_code=charge,
-                message="Modifier '"
+                rep,
+                col,
+                "Modifier '"
                 + df[col].fillna("")
                 + "' was repaired to '"
                 + rep.value
@@ -204,19 +202,19 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
             )
         )
     hcol = out["hcpcs_col"]
-    found.append(
-        F.make(
-            "MODIFIER-REPAIRED",
-            glued.notna(),
-            column=hcol,
-            letter=hcol.map(letters),
-            value=glued,
-            suggested=glued,
-            charge_code=charge,
-            message="Modifier '" + glued + "' was split out of the HCPCS cell. Keep modifiers in "
-            "their own column.",
-        )
+    split_out = F.make(
+        "MODIFIER-REPAIRED",
+        glued.notna(),
+        column=hcol,
+        letter=hcol.map(letters),
+        value=glued,
+        suggested=glued,
+        charge_code=charge,
+        message="Modifier '" + glued + "' was split out of the HCPCS cell. Keep modifiers in "
+        "their own column.",
     )
+    found.append(split_out)
+    audit.parts.append(split_out)
     joined = pd.Series("", index=idx, dtype="str")
     for part in [*mod_parts, glued]:
         joined = (joined + " " + part.fillna("")).str.strip()
@@ -225,6 +223,7 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
     out["modifiers_col"] = pd.Series(first_mod_col, index=idx, dtype="str").mask(
         glued.notna() & pd.Series(not mod_cols, index=idx), hcol
     )
+    found.extend(audit.summaries)
 
     # Prices: the line's price is the first numeric price column.
     price_cols = table.fields.get("price", [])
@@ -274,28 +273,119 @@ def prepare(table: Table, config: Config, as_of: dt.date) -> Lines:
         F.combine(found),
         raw=df,
         first_hcpcs_col=hcpcs_cols[0] if hcpcs_cols else None,
+        repairs=audit.frame(),
+        placeholders=placeholders,
     )
     return lines
 
 
-def _repair_finding(rule, label, rep, raw, col, letters, charge, advice) -> pd.DataFrame:
-    """'<label> '<raw>' was repaired to '<value>' (<why>). <advice>' on every repaired cell."""
-    return F.make(
-        rule,
-        rep.repaired,
-        column=col,
-        letter=letters[col],
-        value=raw,
-        suggested=rep.value,
-        charge_code=charge,
-        message=f"{label} '"
-        + raw.fillna("")
-        + "' was repaired to '"
-        + rep.value
-        + "' ("
-        + rep.reason
-        + f"). {advice}",
-    )
+def _glue_reference(reference: Reference | None):
+    """Known modifiers and a known-code test for splitting glued codes ('8352090')."""
+    if reference is None:
+        return None, None
+    from .reference import CPT_MODIFIERS, CPT_RE, LEVEL2_RE
+
+    mods = frozenset(reference.modifiers.index) | CPT_MODIFIERS
+    level2 = set(reference.level2.index)
+    cpt = set(reference.cpt.index) if reference.cpt is not None else None
+
+    def known(codes: pd.Series) -> pd.Series:
+        is_l2 = codes.str.fullmatch(LEVEL2_RE).fillna(False)
+        is_cpt = codes.str.fullmatch(CPT_RE).fillna(False)
+        ok = ~is_l2 | codes.isin(level2) | (codes.isin(cpt) if cpt else False)
+        if cpt is not None:  # CPT is checkable only with Addendum B or a CPT list loaded
+            ok &= ~is_cpt | codes.isin(cpt)
+        return ok & codes.notna()
+
+    return mods, known
+
+
+# Per storage kind: what the export did, what the coded output does, what to fix.
+_KIND_TEXT = {
+    "leading_zero": ("were stored without their leading zero", "restores them", "keep 4 digits"),
+    "float": ("carried a float artefact '.0'", "removes it", "store codes as text"),
+    "spaces": (
+        "had spaces or invisible characters around them",
+        "trims them",
+        "write bare values",
+    ),
+    "lower_case": ("were in lower case", "upper-cases them", "store codes in upper case"),
+    "padding": ("were padded to a fixed width", "removes the padding", "write bare codes"),
+}
+
+
+def _shown(raw: str) -> str:
+    return raw if raw == raw.strip() and raw.isprintable() else repr(raw)
+
+
+class _Audit:
+    """Collects the Repairs audit (every repaired cell) and the per-column storage findings."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.parts: list[pd.DataFrame] = []
+        self.summaries: list[pd.DataFrame] = []
+        self.charge: pd.Series | None = None
+
+    def add(
+        self, rep: Repair, col: str, noun: str, charge: pd.Series, rule: str = "FORMAT-REPAIRED"
+    ) -> None:
+        """Storage repairs of one column: every cell into the audit, one finding per kind."""
+        raw = self.table.data[col]
+        letter = self.table.letters[col]
+        storage = rep.repaired & ~rep.content
+        self.parts.append(
+            F.make(
+                rule,
+                storage,
+                column=col,
+                letter=letter,
+                value=raw,
+                suggested=rep.value,
+                charge_code=charge,
+                message=rep.reason,
+            )
+        )
+        for kind, mask in rep.storage.items():
+            n = int(mask.sum())
+            did, fixes, advice = _KIND_TEXT[kind]
+            pairs = pd.DataFrame({"raw": raw[mask], "value": rep.value[mask]}).drop_duplicates()
+            shown = [f"{_shown(r)} → {v}" for r, v in pairs.head(2).itertuples(index=False)]
+            more = ", ..." if len(pairs) > 2 else ""
+            self.summaries.append(
+                F.make(
+                    rule,
+                    row=self.table.header_row,
+                    column=col,
+                    letter=letter,
+                    value=STORAGE_KINDS[kind],
+                    message=f"{n:,} {noun} in column {col} {did} ({', '.join(shown)}{more}); "
+                    f"the coded output {fixes}. Fix the export to {advice}.",
+                )
+            )
+
+    def content(self, rule: str, rep: Repair, col: str, message: pd.Series) -> pd.DataFrame:
+        """One finding per line with a content repair; also kept in the audit."""
+        frame = F.make(
+            rule,
+            rep.content,
+            column=col,
+            letter=self.table.letters[col],
+            value=self.table.data[col],
+            suggested=rep.value,
+            charge_code=self.charge,
+            message=message,
+        )
+        self.parts.append(frame)
+        return frame
+
+    def frame(self) -> pd.DataFrame:
+        audit = F.combine(self.parts)
+        if audit.empty:
+            return audit.assign(cell=pd.Series([], dtype="object"))
+        audit = audit.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+        audit["cell"] = audit["letter"].astype("str") + audit["row"].astype("str")
+        return audit
 
 
 def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Series:
@@ -341,10 +431,11 @@ def _column_findings(table: Table) -> list[pd.DataFrame]:
     out = []
     present = {f for f, cols in table.fields.items() if cols}
     seen = ", ".join(repr(h) for h in table.headers)
-    for name, (label, rules) in EXPECTED.items():
+    for name, label in EXPECTED.items():
         has = bool(present & set(REVENUE_FIELDS)) if name == "revenue_code" else name in present
         if has:
             continue
+        rules = needing(name)
         skipped = f" Rules skipped: {', '.join(rules)}." if rules else ""
         extra = {
             "charge_code": " Lines are identified by their row; static coding needs a charge code.",
@@ -360,15 +451,6 @@ def _column_findings(table: Table) -> list[pd.DataFrame]:
                 row=table.header_row,
             )
         )
-        for rule in rules:
-            out.append(
-                F.make(
-                    "RULE-SKIPPED",
-                    message=f"{rule} did not run: it needs a {label} column.",
-                    value=rule,
-                    row=table.header_row,
-                )
-            )
     for col in table.unmapped:
         out.append(
             F.make(

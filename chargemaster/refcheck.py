@@ -9,50 +9,107 @@ import pandas as pd
 
 from . import findings as F
 from .prepare import Lines
-from .reference import CPT_MODIFIERS, CPT_RE, LEVEL2_RE, NOC_WORDS, Reference
+from .reference import (
+    ADDENDUM_B_KIND,
+    CPT_MODIFIERS,
+    CPT_RE,
+    LEVEL2_RE,
+    UNLISTED,
+    Reference,
+    Release,
+)
 
 
 def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFrame:
-    """Per code: known (True/False, NA where unchecked), deleted, not_yet, noc, dates, xref,
-    descriptor and which release answered."""
+    """Per code: known (True/False, NA where unchecked or where the references cannot tell),
+    deleted, not_yet, noc, dates, xref, descriptor, and the words saying how it was deleted or
+    why it is not effective yet.
+
+    Level II codes are dated by the CMS HCPCS file (add and termination dates); where it has
+    no date, and for CPT, by the Addendum B releases loaded (CodeHistory)."""
     day = pd.Timestamp(as_of)
     level2 = codes.str.fullmatch(LEVEL2_RE).fillna(False)
     cpt = codes.str.fullmatch(CPT_RE).fillna(False)
     l2 = ref.level2.reindex(codes.where(level2).fillna("")).set_axis(codes.index)
     in_l2 = level2 & codes.isin(ref.level2.index)
+    key = codes.fillna("")
+    if ref.history is not None:
+        hist = ref.history.state(as_of).reindex(key).set_axis(codes.index)
+        if ref.history.in_force(as_of) is not None:  # in no release, one of them current
+            hist["known"] = hist["known"].astype("boolean").fillna(False)
+    else:
+        hist = pd.DataFrame(
+            {
+                "known": pd.Series(pd.NA, index=codes.index, dtype="boolean"),
+                "deleted": False,
+                "not_yet": False,
+                "discontinued": False,
+                "deleted_how": None,
+                "not_yet_how": None,
+            },
+            index=codes.index,
+        )
+    hist_known = hist["known"].astype("boolean")
+    shaped = level2 | cpt  # other shapes are HCPCS-MALFORMED, never dated
+    hist["deleted"] = hist["deleted"].where(shaped, False)
+    hist["not_yet"] = hist["not_yet"].where(shaped, False)
+    in_list = codes.isin(ref.cpt_list) if ref.cpt_list else pd.Series(False, index=codes.index)
     if ref.cpt is not None:
-        opps = ref.cpt.reindex(codes.fillna("")).set_axis(codes.index)
+        opps = ref.cpt.reindex(key).set_axis(codes.index)
         in_opps = codes.isin(ref.cpt.index)
-        si = opps["status"].fillna("")
         opps_desc = opps["short_description"]
     else:
         in_opps = pd.Series(False, index=codes.index)
-        si = pd.Series("", index=codes.index, dtype="str")
         opps_desc = pd.Series(pd.NA, index=codes.index, dtype="str")
     known = pd.Series(pd.NA, index=codes.index, dtype="boolean")
-    known = known.mask(level2, in_l2 | in_opps)
-    if ref.cpt is not None:
-        known = known.mask(cpt, in_opps)
+    known = known.mask(level2, in_l2 | hist_known.fillna(False) | in_list)
+    if ref.history is not None:
+        known = known.mask(cpt, hist_known | in_list)
+    elif ref.cpt is not None:
+        known = known.mask(cpt, in_list)
     term = l2["term_date"].where(in_l2)
     added = l2["add_date"].where(in_l2)
-    discontinued = in_opps & si.eq("D")
-    deleted = (term < day).fillna(False) | discontinued
-    not_yet = (added > day).fillna(False)
+    # The HCPCS file's own dates win for Level II: Addendum B lists only the codes OPPS
+    # uses, so a Level II code's absence from a release is evidence only where the file is
+    # silent.
+    hist_deleted = hist["deleted"].fillna(False).astype(bool) & ~(level2 & term.notna())
+    hist_new = hist["not_yet"].fillna(False).astype(bool) & ~(level2 & added.notna())
+    by_date = (term < day).fillna(False)
+    deleted = by_date | hist_deleted
+    not_yet = (added > day).fillna(False) | hist_new
+    if "absent_through" in l2:
+        # Codes added after the dated HCPCS file: not effective while that file lacked them.
+        absent = l2["absent_through"].where(in_l2 & added.isna())
+        absent_new = (absent >= day).fillna(False)
+        not_yet |= absent_new
+    else:
+        absent, absent_new = None, pd.Series(False, index=codes.index)
+    deleted_how = ("terminated on " + _date(term)).where(by_date)
+    deleted_how = deleted_how.fillna(hist["deleted_how"].where(hist_deleted))
+    not_yet_how = ("effective from " + _date(added)).where((added > day).fillna(False))
+    not_yet_how = not_yet_how.fillna(hist["not_yet_how"].where(hist_new))
+    if absent is not None:
+        not_yet_how = not_yet_how.fillna(
+            ("not in the CMS HCPCS file of " + _date(absent) + " (added since)").where(absent_new)
+        )
     descriptor = l2["short_description"].fillna(l2["long_description"]).where(in_l2)
     descriptor = descriptor.fillna(opps_desc.where(in_opps))
-    long_text = l2["long_description"].where(in_l2).fillna(descriptor)
-    noc = codes.isin(ref.noc) | long_text.str.contains(NOC_WORDS, regex=True).fillna(False)
+    noc = codes.isin(ref.noc) | descriptor.where(cpt).str.contains(UNLISTED, regex=True).fillna(
+        False
+    )
     return pd.DataFrame(
         {
             "known": known,
             "deleted": deleted.astype(bool),
-            "discontinued": discontinued.astype(bool),
-            "not_yet": not_yet.astype(bool),
+            "discontinued": hist["discontinued"].fillna(False).astype(bool),
+            "not_yet": (not_yet & ~deleted).astype(bool),
             "noc": noc.astype(bool) & (known.fillna(True)),
             "term_date": term,
             "add_date": added,
             "xref": l2["xref"].where(in_l2),
             "descriptor": descriptor,
+            "deleted_how": deleted_how.astype("object"),
+            "not_yet_how": not_yet_how.astype("object"),
         },
         index=codes.index,
     )
@@ -72,8 +129,76 @@ def _date(s: pd.Series) -> pd.Series:
     return s.dt.strftime("%Y-%m-%d").astype("str")
 
 
-def stale_releases(ref: Reference, as_of: dt.date) -> list:
-    return [r for r in ref.releases if r.valid_through and as_of > r.valid_through]
+def stale_releases(ref: Reference, as_of: dt.date) -> list[Release]:
+    return [r for r, _ in stale_notes(ref, as_of)]
+
+
+def stale_notes(ref: Reference, as_of: dt.date) -> list[tuple[Release, str]]:
+    """Releases that do not describe the as-of date, each with what that means. A dated code
+    set (the CMS HCPCS file) is stale only after it; Addendum B releases are a history, judged
+    by the one in force on the as-of date, or by the oldest when the date precedes them all."""
+    notes = []
+    load = (
+        "Load the current file (--hcpcs-file for the CMS HCPCS file, --addendum-b for OPPS "
+        "Addendum B)."
+    )
+    for r in ref.releases:
+        if r.kind == ADDENDUM_B_KIND or not r.valid_through or as_of <= r.valid_through:
+            continue
+        notes.append(
+            (
+                r,
+                f"{r.kind} reference '{r.name}' is current only through "
+                f"{r.valid_through.isoformat()}, before the as-of date {as_of.isoformat()}: "
+                f"codes added or deleted since are not known to it. {load}",
+            )
+        )
+    history = ref.history
+    if history is None:
+        return notes
+    now = history.in_force(as_of)
+    if now is None:
+        oldest = history.releases[0]
+        notes.append(
+            (
+                oldest,
+                f"The oldest OPPS Addendum B loaded, '{oldest.name}', starts "
+                f"{oldest.start.isoformat()}, after the as-of date {as_of.isoformat()}: codes "
+                "added since cannot be told from codes that existed then, so a CPT code in no "
+                "release is not called unknown and a code first listed in it is not called "
+                "new. Load the Addendum B of the as-of quarter too (--addendum-b, repeatable).",
+            )
+        )
+    elif as_of > now.valid_through:
+        later = [r for r in history.releases if r.start > as_of]
+        gap = (
+            f"the next release loaded is '{later[0].name}', so codes added or deleted between "
+            "them are dated only to that span"
+            if later
+            else "codes added or deleted since are not known to it"
+        )
+        notes.append(
+            (
+                now,
+                f"{now.kind} reference '{now.name}' is current only through "
+                f"{now.valid_through.isoformat()}, before the as-of date {as_of.isoformat()}; "
+                f"{gap}. Load the Addendum B of the as-of quarter (--addendum-b, repeatable).",
+            )
+        )
+    return notes
+
+
+def _code_set_names(ref: Reference) -> str:
+    """'CMS HCPCS 2025-07 ..., OPPS Addendum B 2019-01 to 2026-04 (6 releases)'."""
+    names = [r.name for r in ref.releases if r.kind.startswith(("HCPCS Level", "CPT"))]
+    if ref.history is not None and len(ref.history.releases) > 1:
+        hist = ref.history.releases
+        names = [n for n in names if n not in {r.name for r in hist}]
+        names.append(
+            f"OPPS Addendum B {hist[0].start:%Y-%m} to {hist[-1].start:%Y-%m} "
+            f"({len(hist)} releases)"
+        )
+    return ", ".join(names)
 
 
 def reference_findings(
@@ -86,22 +211,30 @@ def reference_findings(
     col = df["hcpcs_col"]
     status = code_status(code, ref, as_of)
     out = []
-    stale = stale_releases(ref, as_of)
-    for release in stale:
-        out.append(
-            F.make(
-                "REFERENCE-STALE",
-                row=header_row,
-                value=release.name,
-                message=f"{release.kind} reference '{release.name}' is current only through "
-                f"{release.valid_through.isoformat()}, before the as-of date {as_of.isoformat()}: "
-                "codes added or deleted since are not known to it. Load the current file "
-                "(--hcpcs-file for the CMS HCPCS file, --addendum-b for OPPS Addendum B).",
-            )
-        )
-    names = ", ".join(r.name for r in ref.releases if r.kind.startswith(("HCPCS Level", "CPT")))
-    maybe_new = " It may be newer than the reference; load the current file." if stale else ""
+    for release, text in stale_notes(ref, as_of):
+        out.append(F.make("REFERENCE-STALE", row=header_row, value=release.name, message=text))
+    names = _code_set_names(ref)
+    # "May be newer" only where no release loaded reaches the as-of date: an as-of date before
+    # the references never makes an unlisted code newer than them.
+    ends = [r.valid_through for r in ref.releases if r.kind == ADDENDUM_B_KIND]
+    cpt_after = bool(ends) and as_of > max(ends)
+    l2_ends = ends + [r.valid_through for r in ref.releases if r.kind == "HCPCS Level II"]
+    l2_after = bool(l2_ends) and all(e is not None and as_of > e for e in l2_ends)
+    is_cpt = code.str.fullmatch(CPT_RE).fillna(False)
+    maybe_new = pd.Series("", index=code.index, dtype="str")
+    newer = " It may be newer than the reference; load the current file."
+    maybe_new = maybe_new.mask(is_cpt & cpt_after, newer).mask(~is_cpt & l2_after, newer)
     unknown = active & status["known"].eq(False).fillna(False)
+    if ref.history is not None:
+        # The releases list every valid code, so an unlisted one was not valid on the oldest
+        # release's first day: deleted before it, or never a code; say so (11100, deleted by
+        # CPT 2019, is in none of the releases from January 2019 on).
+        oldest = ref.history.releases[0].start.isoformat()
+        maybe_new = maybe_new.mask(
+            is_cpt & maybe_new.eq(""),
+            f" No release loaded lists it: it was not a valid code on {oldest} (deleted before "
+            "then, or never a code).",
+        )
     out.append(
         F.make(
             "HCPCS-UNKNOWN",
@@ -114,9 +247,6 @@ def reference_findings(
         )
     )
     xref = status["xref"]
-    when = ("terminated on " + _date(status["term_date"])).fillna(
-        "discontinued in OPPS Addendum B (status indicator D)"
-    )
     replace = "; CMS cross-references it to " + xref + ". Replace the code with " + xref + "."
     replace = replace.fillna(". Replace it with the current code.")
     out.append(
@@ -127,7 +257,12 @@ def reference_findings(
             value=code,
             suggested=xref,
             charge_code=charge,
-            message="HCPCS " + code + " was " + when + f", before the as-of date {as_of}" + replace,
+            message="HCPCS "
+            + code
+            + " was "
+            + status["deleted_how"].astype("str")
+            + f", before the as-of date {as_of}"
+            + replace,
         )
     )
     out.append(
@@ -139,10 +274,10 @@ def reference_findings(
             charge_code=charge,
             message="HCPCS "
             + code
-            + " is effective from "
-            + _date(status["add_date"])
-            + f", after the as-of date {as_of}. Do not bill it before then, or keep the old "
-            "code until that date.",
+            + " is "
+            + status["not_yet_how"].astype("str")
+            + f", not yet effective on the as-of date {as_of}. Do not bill it before then, or "
+            "keep the old code until that date.",
         )
     )
     out.append(

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -30,11 +32,13 @@ _CPT_MODIFIER_LIST = (
     "82 90 91 92 93 95 96 97 99 1P 2P 3P 8P"
 )
 CPT_MODIFIERS = frozenset(_CPT_MODIFIER_LIST.split())  # noqa: SIM905
-# Descriptor words that mark a not-otherwise-classified or unlisted code.
-NOC_WORDS = re.compile(
-    r"\b(?:not otherwise classified|not otherwise specified|unlisted|noc|nos)\b", re.I
-)
+# An unlisted CPT code as its Addendum B short descriptor names it ('Unlisted ct procedure',
+# 'Unlistd px skn...', 'Unl ther/prop/diag inj/inf', 'Rp therapy unlisted px'). Not "NOS":
+# 'Immunoassay quant nos nonab' (83520) and the anesthesia "... nos" codes are specific codes
+# (rules.md, HCPCS-NOC). Not 86486 'Skin test unlisted antign ea', a code for a named test.
+UNLISTED = re.compile(r"^(?:unlisted|unlistd|unlstd|unl)\b|\bunlisted (?:px|procedure)\b", re.I)
 LEVEL2_RE = r"[ABCDEGHJKLMPQRSTUV]\d{4}"
+ADDENDUM_B_KIND = "CPT and HCPCS (OPPS Addendum B)"
 CPT_RE = r"\d{5}|\d{4}[FTUM]"
 _MONTHS = {
     m: i
@@ -61,6 +65,108 @@ class Release:
 
 
 @dataclass
+class CodeHistory:
+    """Which codes each OPPS Addendum B release lists, oldest release first. Each release lists
+    every code valid on its effective date, so a code's life is read from the releases it is in:
+    dropped from a later release (or listed there with status indicator D) means deleted by
+    then; first listed in a later release that an earlier one lacks means added in between."""
+
+    releases: list[Release]  # sorted by start
+    codes: pd.Index
+    present: np.ndarray  # codes x releases: listed with a status other than D
+    discontinued: np.ndarray  # listed with status indicator D
+    _states: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, frames: list[tuple[pd.DataFrame, Release]]) -> CodeHistory:
+        frames = sorted(frames, key=lambda fr: fr[1].start)
+        codes = pd.Index(sorted(set().union(*(f.index for f, _ in frames))))
+        status = np.column_stack(
+            [f["status"].reindex(codes).fillna("~").to_numpy(dtype=str) for f, _ in frames]
+        )
+        listed = status != "~"
+        d = status == "D"
+        return cls([r for _, r in frames], codes, listed & ~d, d)
+
+    def state(self, as_of: dt.date) -> pd.DataFrame:
+        """Per code, on the as-of date: known (NA: the releases cannot tell), deleted and
+        not_yet, with the words that say which releases show it."""
+        if as_of not in self._states:
+            self._states[as_of] = self._state(as_of)
+        return self._states[as_of]
+
+    def _state(self, as_of: dt.date) -> pd.DataFrame:
+        present, disc = self.present, self.discontinued
+        n_codes, n = present.shape
+        names = np.array([r.name for r in self.releases], dtype=object)
+        starts = [r.start for r in self.releases]
+        through = [r.valid_through for r in self.releases]
+        k = sum(s <= as_of for s in starts)  # releases on or before the as-of date
+        cols = np.arange(n)
+        listed = present | disc
+        # Last release on or before the as-of date that lists the code as valid (-1: none).
+        upto = present[:, :k]
+        last = np.where(upto.any(1), (upto * (cols[:k] + 1)).max(1, initial=0) - 1, -1)
+        now = present[:, k - 1] if k else np.zeros(n_codes, bool)
+        d_upto = disc[:, :k].any(1)
+        deleted = ~now & ((last >= 0) | d_upto)
+        first_d = np.where(disc.any(1), np.argmax(disc, 1), -1)
+        drop = np.where(last >= 0, last + 1, first_d)
+        # First release after the as-of date that lists the code; added in between when the
+        # release before it (the last to lack it) was still current on the as-of date.
+        after = listed[:, k:]
+        first = (
+            np.where(after.any(1), np.argmax(after, 1) + k, -1) if k < n else np.full(n_codes, -1)
+        )
+        first_is_valid = present[np.arange(n_codes), np.maximum(first, 0)]
+        lacking = first - 1
+        lacking_current = np.array([through[i] >= as_of if i >= 0 else False for i in range(n)])
+        not_yet = (
+            (last < 0)
+            & ~d_upto
+            & (first >= 0)
+            & first_is_valid
+            & (lacking >= 0)
+            & lacking_current[np.maximum(lacking, 0)]
+        )
+        known = pd.array(listed.any(1), dtype="boolean")
+        if k == 0:  # before the oldest release: an unlisted code may have existed then
+            known[~listed.any(1)] = pd.NA
+        how_deleted = np.full(n_codes, None, dtype=object)
+        for i in np.flatnonzero(deleted):
+            j = drop[i]
+            if disc[i, j]:
+                how_deleted[i] = f"listed as discontinued (status indicator D) in {names[j]}"
+            else:
+                how_deleted[i] = (
+                    f"listed in {names[last[i]]} and dropped from {names[j]} "
+                    f"(deleted by {starts[j].isoformat()})"
+                )
+        how_new = np.full(n_codes, None, dtype=object)
+        for i in np.flatnonzero(not_yet):
+            how_new[i] = (
+                f"first listed in {names[first[i]]} (not in {names[lacking[i]]}, current "
+                f"through {through[lacking[i]].isoformat()})"
+            )
+        return pd.DataFrame(
+            {
+                "known": known,
+                "deleted": deleted,
+                "not_yet": not_yet,
+                "discontinued": disc[:, k - 1] if k else np.zeros(n_codes, bool),
+                "deleted_how": how_deleted,
+                "not_yet_how": how_new,
+            },
+            index=self.codes,
+        )
+
+    def in_force(self, as_of: dt.date) -> Release | None:
+        """The latest release on or before the as-of date."""
+        before = [r for r in self.releases if r.start <= as_of]
+        return before[-1] if before else None
+
+
+@dataclass
 class Reference:
     level2: (
         pd.DataFrame
@@ -70,6 +176,8 @@ class Reference:
     noc: frozenset[str]
     cpt: pd.DataFrame | None = None  # index code: status (OPPS SI), short_description
     releases: list[Release] = field(default_factory=list)
+    history: CodeHistory | None = None  # the Addendum B releases, for CPT dating
+    cpt_list: frozenset[str] = frozenset()  # codes of an undated --cpt-list
 
     @property
     def checks_cpt(self) -> bool:
@@ -84,20 +192,26 @@ def quarter_end(start: dt.date) -> dt.date:
 
 
 def release_from_name(path: Path) -> dt.date | None:
-    """'HCPC2020_OCT_ANWEB.xlsx' -> 2020-10-01; 'AddendumB_2023_January' -> 2023-01-01."""
-    name = path.stem.upper()
-    match = re.search(r"(20\d\d)[ _-]*([A-Z]{3})", name) or re.search(
-        r"([A-Z]{3})[A-Z]*[ _-]*(20\d\d)", name
-    )
-    if not match:
-        return None
-    a, b = match.groups()
-    year, month = (a, b) if a.isdigit() else (b, a)
-    if month == "CON":  # the annual "CONTR" file describes January
-        month = "JAN"
-    if month not in _MONTHS:
-        return None
-    return dt.date(int(year), _MONTHS[month], 1)
+    """'HCPC2020_OCT_ANWEB.xlsx' -> 2020-10-01; 'AddendumB_2023_January' -> 2023-01-01;
+    'january_2019_opps_web_addendum_b.12312018.xlsx' -> 2019-01-01 (the first year and month
+    that sit next to each other; other words and the posting date are skipped)."""
+    return _year_month(path.stem.upper())
+
+
+def _year_month(text: str) -> dt.date | None:
+    found = []
+    for pattern, year_first in (
+        (r"(20\d\d)[ _.-]*([A-Z]{3})", True),
+        (r"([A-Z]{3})[A-Z]*[ _.-]*(20\d\d)", False),
+    ):
+        for match in re.finditer(pattern, text):
+            a, b = match.groups()
+            year, month = (a, b) if year_first else (b, a)
+            if month == "CON":  # the annual "CONTR" HCPCS file describes January
+                month = "JAN"
+            if month in _MONTHS:
+                found.append((match.start(), dt.date(int(year), _MONTHS[month], 1)))
+    return min(found)[1] if found else None
 
 
 def _dates(s: pd.Series) -> pd.Series:
@@ -219,8 +333,28 @@ def _read_fixed_width(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype="str")
 
 
+_MONTH_WORDS = (
+    r"(JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)"
+)
+
+
+def _title_date(grid: Grid, header: int) -> tuple[dt.date | None, int | None]:
+    """The quarter a CMS title row names ('Addendum B - April 2019 ...'), else the calendar
+    year it names ('... for CY 2019'), from the rows above the header."""
+    text = " ".join(cell_text(v) for row in grid.rows[:header] for v in row).upper()
+    match = re.search(r"\b" + _MONTH_WORDS + r"[ ,]*(20\d\d)", text)
+    if match:
+        return dt.date(int(match.group(2)), _MONTHS[match.group(1)[:3]], 1), None
+    match = re.search(r"\bCY[ -]*(20\d\d)\b", text)
+    return None, int(match.group(1)) if match else None
+
+
 def read_addendum_b(path: Path) -> tuple[pd.DataFrame, Release]:
-    """OPPS Addendum B (CMS workbook or CSV): code -> status indicator, short descriptor."""
+    """OPPS Addendum B (CMS workbook or CSV): code -> status indicator, short descriptor.
+
+    The release date comes from the title rows (a month and year), else the file name, else
+    softek's 'Source' column, else the title's calendar year (the January release); a file
+    that gives none is refused, since CPT dating needs every release placed in time."""
     path = Path(path)
     for grid in read_grids(path):
         h = _header_index(grid, {"hcpcscode"})
@@ -239,14 +373,28 @@ def read_addendum_b(path: Path) -> tuple[pd.DataFrame, Release]:
     )
     out = out[out["code"].str.fullmatch(rf"{CPT_RE}|{LEVEL2_RE}|\d{{4}}A").fillna(False)]
     out = out.drop_duplicates("code").set_index("code")
-    start = release_from_name(path)
-    source_col = _pick(frame, "source").dropna()
+    start, calendar_year = _title_date(grid, h)
+    start = start or release_from_name(path)
+    source_col = clean_text(_pick(frame, "source")).dropna()
     if start is None and source_col.str.fullmatch(r"20\d\d-\d\d").any():
         year, month = source_col[source_col.str.fullmatch(r"20\d\d-\d\d")].iloc[0].split("-")
         start = dt.date(int(year), int(month), 1)
-    end = quarter_end(start) if start else None
-    name = f"OPPS Addendum B {start:%Y-%m}" if start else "OPPS Addendum B"
-    return out, Release("CPT and HCPCS (OPPS Addendum B)", name, path.name, len(out), start, end)
+    if start is None and calendar_year is not None:
+        start = dt.date(calendar_year, 1, 1)
+    if start is None:
+        raise InputError(
+            f"{path}: cannot tell which quarter this OPPS Addendum B describes (no month and "
+            "year in its title rows or file name); rename it with both, e.g. "
+            "'OPPS_AddendumB_2026_April.csv'"
+        )
+    return out, Release(
+        ADDENDUM_B_KIND,
+        f"OPPS Addendum B {start:%Y-%m}",
+        path.name,
+        len(out),
+        start,
+        quarter_end(start),
+    )
 
 
 def read_code_list(path: Path) -> tuple[pd.DataFrame, Release]:
@@ -286,7 +434,7 @@ def _bundled() -> Reference:
                 na_values=[""],
                 compression="gzip" if name.endswith(".gz") else None,
             )
-        for col in ("add_date", "term_date", "eff_date"):
+        for col in ("add_date", "term_date", "eff_date", "absent_through"):
             if col in frame:
                 frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d", errors="coerce")
         return frame.set_index(index)
@@ -306,26 +454,86 @@ def _bundled() -> Reference:
     )
 
 
+def addendum_b_files(paths: Path | Sequence[Path] | None) -> list[Path]:
+    """The Addendum B files named: files as given, folders expanded to the spreadsheets in
+    them whose name says Addendum B ('addendum', 'addb')."""
+    if paths is None:
+        return []
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(
+            f
+            for f in path.iterdir()
+            if f.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".csv", ".txt")
+            and re.search(r"addendum|addb", f.name, re.I)
+            and not f.name.startswith("~$")
+        )
+        if not found:
+            raise InputError(
+                f"{path}: no OPPS Addendum B files in this folder (file names must contain "
+                "'Addendum' or 'AddB')"
+            )
+        out.extend(found)
+    return out
+
+
+def _cached_addendum_b(path: Path) -> tuple[pd.DataFrame, Release]:
+    """Read once per process per file version: a batch checks many chargemasters against the
+    same releases."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return read_addendum_b(path)  # the reader words the error
+    return _read_addendum_b_version(path.resolve(), st.st_mtime_ns, st.st_size)
+
+
+@cache
+def _read_addendum_b_version(path: Path, _mtime: int, _size: int):
+    return read_addendum_b(path)
+
+
 def load_reference(
     hcpcs_file: Path | None = None,
-    addendum_b: Path | None = None,
+    addendum_b: Path | Sequence[Path] | None = None,
     cpt_list: Path | None = None,
 ) -> Reference:
-    """The bundled reference, with any user files replacing or adding their part."""
+    """The bundled reference, with any user files replacing or adding their part. Several
+    Addendum B releases (or a folder of them) date CPT codes: see CodeHistory."""
     ref = bundled()
     if hcpcs_file is not None:
         level2, mods, rel_codes, rel_mods = read_cms_hcpcs(hcpcs_file)
         ref.level2, ref.modifiers = level2, mods
         ref.releases = [r for r in ref.releases if r.kind not in (rel_codes.kind, rel_mods.kind)]
         ref.releases[:0] = [rel_codes, rel_mods]
-    for loader, path in ((read_addendum_b, addendum_b), (read_code_list, cpt_list)):
-        if path is None:
-            continue
-        frame, release = loader(path)
+    frames = [_cached_addendum_b(path) for path in addendum_b_files(addendum_b)]
+    seen: dict[dt.date, str] = {}
+    for _, release in frames:
+        if release.start in seen:
+            raise InputError(
+                f"{release.source}: describes the same quarter ({release.start:%Y-%m}) as "
+                f"{seen[release.start]}; load one file per release"
+            )
+        seen[release.start] = release.source
+    if frames:
+        frames.sort(key=lambda fr: fr[1].start)
+        ref.history = CodeHistory.build(frames)
+        # Descriptors and status indicators from the newest release that lists each code.
+        ref.cpt = pd.concat([f for f, _ in reversed(frames)])
+        ref.cpt = ref.cpt[~ref.cpt.index.duplicated()]
+        ref.releases.extend(r for _, r in frames)
+    if cpt_list is not None:
+        frame, release = read_code_list(cpt_list)
         ref.cpt = (
             frame
             if ref.cpt is None
             else pd.concat([ref.cpt, frame[~frame.index.isin(ref.cpt.index)]])
         )
+        ref.cpt_list = frozenset(frame.index)
         ref.releases.append(release)
     return ref

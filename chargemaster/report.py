@@ -25,6 +25,7 @@ from .catalog import FINDING_COLUMNS, FINDING_HEADERS, RULES
 from .output import atomic_write
 from .pipeline import Result
 from .reader import column_letter
+from .rules import worklist_rules
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_LINKS = 65_530  # per worksheet; Excel ignores (and may repair) beyond it
@@ -43,12 +44,7 @@ CODED_HEADERS = [
     "Rules",
 ]
 SUGGESTION_HEADERS = ["Row", "Charge Code", "Description", "Rank", "HCPCS", "Score", "Reason"]
-INVALID_CODE_RULES = [
-    "HCPCS-MALFORMED", "HCPCS-LOCAL", "HCPCS-UNKNOWN", "HCPCS-DELETED", "HCPCS-NOT-YET-EFFECTIVE",
-    "HCPCS-NOC", "HCPCS-CATEGORY-II", "REVCODE-MISSING", "REVCODE-MALFORMED", "REVCODE-UNKNOWN",
-    "MODIFIER-MALFORMED", "MODIFIER-UNKNOWN", "MODIFIER-DELETED", "MODIFIER-CONFLICT",
-    "MODIFIER-PCTC-FACILITY",
-]  # fmt: skip
+INVALID_CODE_RULES = worklist_rules("Invalid codes")  # declared per rule in the registry
 # HCPCS findings that make a static code not valid (for the Summary's headline share).
 _BAD_CODE_RULES = {
     "HCPCS-MALFORMED",
@@ -444,10 +440,30 @@ def _worklists(w: _Writer, view: _View) -> None:
             ("Message", "message"),
         ],
     )
+    below = view.result.below_fee
+    if below is not None:  # a fee schedule was loaded: the lines priced under Medicare, by gap
+        _worklist(
+            w,
+            "Below Medicare",
+            below,
+            [
+                ("Row", "row"),
+                ("Charge Code", "charge_code"),
+                ("Description", "description"),
+                ("HCPCS", "hcpcs"),
+                ("Modifiers", "modifiers"),
+                ("Price Column", "price_column"),
+                ("Price", "price"),
+                ("Medicare Rate", "rate"),
+                ("Gap per Unit", "gap"),
+                ("Source", "source"),
+            ],
+        )
     _worklist(
         w,
         "Repairs",
-        pick([r for r in RULES if r.endswith("-REPAIRED")]),
+        # The audit: every repaired cell (storage repairs appear in Issues once per column).
+        view.result.lines.repairs,
         [
             ("Rule", "rule"),
             ("Row", "row"),
@@ -609,7 +625,14 @@ def _summary(w: _Writer, ws, view: _View) -> None:
     w.put(ws, r, 0, "Ancillary lines with a valid static code", w.label)
     w.put(ws, r, 1, share, w.percent)
     w.put(ws, r, 2, f"{int(valid.sum()):,} of {int(ancillary.sum()):,} active ancillary lines")
-    r += 2
+    r += 1
+    if s.get("below_medicare") is not None:
+        money = s["below_medicare"]
+        w.put(ws, r, 0, "Lines priced below Medicare", w.label)
+        w.put(ws, r, 1, money["lines"], w.big)
+        w.put(ws, r, 2, f"total gap per unit ${money['gap_per_unit']:,.2f} (sheet Below Medicare)")
+        r += 1
+    r += 1
 
     # Findings by rule, with a bar chart beside it.
     w.put(ws, r, 0, "Findings by rule", w.label)

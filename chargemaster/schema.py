@@ -20,6 +20,7 @@ from . import findings as F
 from .catalog import RULES
 from .errors import ConfigError
 from .fields import schemas_dir
+from .rules import REGISTRY
 
 _TOP_KEYS = {
     "schema_type",
@@ -127,19 +128,6 @@ def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in cols})
 
 
-MESSAGES = {
-    "DESCRIPTION-MISSING": "Description is blank. Add the charge description the claim shows.",
-    "REVCODE-MALFORMED": "Revenue code '{v}' is not 4 digits. Correct it to a 4-digit UB-04 "
-    "revenue code such as 0300.",
-    "HCPCS-MALFORMED": "HCPCS '{v}' is not a HCPCS/CPT code (5 digits, 4 digits + F/T/U/M, or a "
-    "letter + 4 digits). Put one bare code in the cell.",
-    "HCPCS-LOCAL": "HCPCS '{v}' is a local (Level III) code, not valid on HIPAA claims. Replace "
-    "it with the national code.",
-    "MODIFIER-MALFORMED": "Modifier '{v}' is not 2 letters or digits. Correct it or remove it.",
-    "PRICE-NEGATIVE": "Price {v} is below zero. Enter the charge as a positive amount.",
-}
-
-
 def contract_findings(
     frame: pd.DataFrame, source: dict[str, str], letters: dict[str, str], charge: pd.Series
 ) -> pd.DataFrame:
@@ -162,7 +150,10 @@ def contract_findings(
             "charge_code": charge.reindex(rows).astype("object").to_numpy(),
             "value": value.to_numpy(),
             "suggested": None,
-            "message": [MESSAGES[r].format(v=v) for r, v in zip(fc["rule"], value, strict=True)],
+            "message": [
+                REGISTRY[r].message.replace("{value}", str(v))
+                for r, v in zip(fc["rule"], value, strict=True)
+            ],
             "letter": col.map(letters).to_numpy(),
         }
     )

@@ -21,6 +21,14 @@ CDM = HERE / "chargemaster_sample.xlsx"
 MAP = HERE / "static_codes.csv"
 PRICE_LIST = HERE / "published_price_list.csv"
 EXPECTED = HERE / "expected_findings.csv"
+CLFS_SAMPLE = HERE / "clfs_2025_q2_excerpt.csv"
+# CMS CLFS 2025 Q2 national limits of the sample's lab codes (public CMS data; CPT descriptors
+# are left out: AMA copyright). 82247 and 85025 are also priced apart for QW in the real file.
+CLFS_RATES = [
+    ("80053", "", "00010.56"), ("80053", "QW", "00010.56"), ("82247", "", "00005.02"),
+    ("82247", "QW", "00005.02"), ("82947", "", "00003.93"), ("82947", "QW", "00003.93"),
+    ("85025", "", "00007.77"), ("85025", "QW", "00007.77"), ("36415", "", "00009.09"),
+]  # fmt: skip
 # The as-of date each file is checked at: the chargemaster on a fixed day after the bundled
 # reference ends; the price list as a quarterly preview before C9060 became effective.
 SAMPLE_AS_OF = "2026-11-01"
@@ -179,30 +187,51 @@ def build() -> Plan:
     p.expect("PRICE-PLACEHOLDER", row, "Unit Price")
     row, _ = p.add("SUPPLY", "0270", "", "SUPPLY PLACEHOLDER", 0.01)
     p.expect("PRICE-PLACEHOLDER", row, "Unit Price")
-    row, _ = p.add("LAB", "0305", "85025", "CBC W AUTO DIFF STAT", 40.00)
-    p.expect("PRICE-INCONSISTENT", row, "Unit Price")
+    # Like with like priced differently: one finding per group, on the group's first line.
+    p.add("LAB", "0305", "85025", "CBC W AUTO DIFF STAT", 40.00)
     p.expect("PRICE-INCONSISTENT", base_rows["85025"][0], "Unit Price")
+    # Not inconsistent: codes that cover many items (a device C-code, a drug per package) and
+    # the same code on another revenue code.
+    p.add("SUPPLY", "0278", "C1713", "ANCHOR SUTURE 5.0MM", 480.00)
+    p.add("SUPPLY", "0278", "C1713", "PLATE LOCKING 8 HOLE", 5137.20)
+    p.add("PHARMACY", "0636", "J1100", "DEXAMETHASONE 10 MG/ML VIAL", 16.00)
+    p.add("LAB", "0300", "85025", "CBC W AUTO DIFF OUTREACH", 48.00)
+    # Not a placeholder: one cent on reporting-only codes (Category II is also no
+    # HCPCS-CATEGORY-II at 0.01, the nominal charge CMS allows for quality data codes).
+    p.add("QUALITY", "0940", "G8420", "BMI NORMAL PARAMETERS DOCUMENTED", 0.01)
+    p.add("QUALITY", "0940", "1036F", "TOBACCO NON-USER", 0.01)
     row, _ = p.add("NURSING", "", "", "OBSERVATION BED", 1200.00)
     p.expect("REVCODE-MISSING", row, "Rev Code")
-    row, _ = p.add("LAB", 300, "84550", "URIC ACID", 32.00)  # a number cell: 300 -> 0300
-    p.expect("REVCODE-REPAIRED", row, "Rev Code")
-    row, _ = p.add("RADIOLOGY", "320.0", "73590", "XR TIBIA FIBULA 2 VIEWS", 225.00)
-    p.expect("REVCODE-REPAIRED", row, "Rev Code")
+    # Storage repairs: one info finding per column and kind, on the header row.
+    p.add("LAB", 300, "84550", "URIC ACID", 32.00)  # a number cell: 300 -> 0300
+    p.add("RADIOLOGY", "320.0", "73590", "XR TIBIA FIBULA 2 VIEWS", 225.00)
+    p.expect("REVCODE-REPAIRED", HEADER_ROW, "Rev Code")  # without the leading zero (2)
+    p.expect("REVCODE-REPAIRED", HEADER_ROW, "Rev Code")  # a float artefact (1)
+    p.add("LAB", "0301", 84443, "TSH REFLEX FT4", 121.00)  # a number cell that reads the same
     row, _ = p.add("LAB", "03000", "84520", "BUN", 27.00)
     p.expect("REVCODE-MALFORMED", row, "Rev Code")
     row, _ = p.add("LAB", "A300", "84075", "ALKALINE PHOSPHATASE", 30.00)
     p.expect("REVCODE-MALFORMED", row, "Rev Code")
-    row, _ = p.add("SUPPLY", "0278", "c1874", "STENT COATED W DEL SYS", 4100.00)
-    p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")
-    row, _ = p.add("LAB", "0301", "82746.0", "FOLIC ACID SERUM", 68.00)
-    p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")
+    p.add("SUPPLY", "0278", "c1874", "STENT COATED W DEL SYS", 4100.00)
+    p.expect("FORMAT-REPAIRED", HEADER_ROW, "CPT/HCPCS")  # lower case
+    p.add("LAB", "0301", "82746.0", "FOLIC ACID SERUM", 68.00)
+    p.expect("FORMAT-REPAIRED", HEADER_ROW, "CPT/HCPCS")  # a float artefact
+    p.add("OBSERVATION", "0762", "0G0379    ", "DIRECT REFERRAL TO OBS", 272.25)
+    p.expect("FORMAT-REPAIRED", HEADER_ROW, "CPT/HCPCS")  # fixed-width padding
+    p.expect("FORMAT-REPAIRED", HEADER_ROW, "CPT/HCPCS")  # its trailing spaces
+    # Content repairs: one warning per line.
     row, _ = p.add("ANESTHESIA", "0370", "100", "ANESTHESIA SALIVARY GLAND", 800.00)
-    p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")
-    row, _ = p.add("OBSERVATION", "0762", "0G0379    ", "DIRECT REFERRAL TO OBS", 272.25)
     p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")
     row, _ = p.add("RADIOLOGY", "0320", "73502-RT", "XR HIP 2-3 VIEWS RIGHT", 265.00)
     p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")
     p.expect("MODIFIER-REPAIRED", row, "CPT/HCPCS")
+    row, _ = p.add("LAB", "0301", "8352090", "IMMUNOASSAY NONANTIBODY REF LAB", 95.00)
+    p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")  # 83520 + reference-lab modifier 90
+    p.expect("MODIFIER-REPAIRED", row, "CPT/HCPCS")
+    row, _ = p.add("RADIOLOGY", "0320", "7302050", "XR SHOULDER 1 VIEW BILATERAL", 230.00)
+    p.expect("HCPCS-REPAIRED", row, "CPT/HCPCS")  # 73020 + 50
+    p.expect("MODIFIER-REPAIRED", row, "CPT/HCPCS")
+    p.add("PHARMACY", "0250", "N/A", "ASPIRIN 81 MG CHEW TAB", 0.85)  # a "no code" placeholder
     row, _ = p.add("LAB", "0301", "8502", "HEMOGRAM TRUNCATED CODE", 40.00)
     p.expect("HCPCS-MALFORMED", row, "CPT/HCPCS")
     row, _ = p.add("LAB", "0305", "85025, 85027", "CBC PANEL TWO CODES", 70.00)
@@ -218,6 +247,9 @@ def build() -> Plan:
     p.expect("HCPCS-SUGGESTED", row, "CPT/HCPCS")  # from the CMS Level II descriptors
     row, _ = p.add("LAB", "0300", "71047", "XR CHEST 3 VIEWS (WRONG REV)", 270.00)
     p.expect("HCPCS-REVCODE-MISMATCH", row, "CPT/HCPCS")
+    # Not mismatches: a professional fee and a blood-processing code on their revenue codes.
+    p.add("RADIOLOGY PRO", "0972", "73600", "XR ANKLE 2 VIEWS PROF", 45.00, mod="26")
+    p.add("BLOOD BANK", "0390", "86927", "PLASMA THAWING", 96.00)
     row, _ = p.add("QUALITY", "0940", "3074F", "SYSTOLIC BP < 130 TRACKING", 25.00)
     p.expect("HCPCS-CATEGORY-II", row, "CPT/HCPCS")
     conflict_row, conflict_code = p.add("LAB", "0305", "85611", "PT SUBSTITUTION", 52.00)
@@ -261,6 +293,9 @@ def build() -> Plan:
     p.expect("HCPCS-SUGGESTED", row, "CPT/HCPCS")
     row, _ = p.add("MRI", "0610", "C8903", "MRI BREAST BILATERAL W CONTRAST", 3100.00)
     p.expect("DESCRIPTION-CODE-CONFLICT", row, "CPT/HCPCS")  # C8903 is unilateral
+    # Priced under the CLFS national limit (5.02): run with --clfs clfs_2025_q2_excerpt.csv.
+    row, _ = p.add("LAB", "0301", "82247", "BILIRUBIN TOTAL", 4.50)
+    p.expect("PRICE-BELOW-FEE-SCHEDULE", row, "Unit Price")
     for rule in ("REFERENCE-STALE",):  # the bundled HCPCS and modifier releases end 2025-09-30
         p.expect(rule, HEADER_ROW, "")
 
@@ -285,6 +320,20 @@ def build() -> Plan:
     p.expect("MAP-UNMATCHED", line, "Charge Code", MAP.name)
     p.expect("COLUMN-UNMAPPED", HEADER_ROW, "GL Account")
     return p
+
+
+def write_clfs() -> None:
+    """The CMS CSV layout: title lines above the header, zero-padded rates, cp1252."""
+    with CLFS_SAMPLE.open("w", newline="", encoding="cp1252") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(["2025 Clinical Diagnostic Laboratory Fee Schedule (excerpt)"] + [""] * 8)
+        w.writerow(["Rates copied from the CMS 2025 Q2 file; descriptors left out."] + [""] * 8)
+        w.writerow(["The sample\u2019s lab codes only."] + [""] * 8)
+        w.writerow([""] * 9)
+        w.writerow(["YEAR", "HCPCS", "MOD", "EFF_DATE", "INDICATOR", "RATE", "SHORTDESC",
+                    "LONGDESC", "EXTENDED LONGDESC"])  # fmt: skip
+        for code, mod, rate in CLFS_RATES:
+            w.writerow(["2025", code, mod, "20250101", "N", rate, "", "", ""])
 
 
 def write(p: Plan) -> None:
@@ -322,13 +371,20 @@ def write(p: Plan) -> None:
     pl = PRICE_LIST.name
     for _ in ("charge code", "revenue code", "modifiers", "status", "department"):
         expected.append((pl, "COLUMN-MISSING", 2, ""))
+    # The rules that need a column the list lacks (charge code, revenue code, modifiers).
     for _rule in (
         "CHARGE-CODE-MISSING",
         "CHARGE-CODE-DUPLICATE",
         "REVCODE-MISSING",
         "REVCODE-REPAIRED",
+        "PRICE-INCONSISTENT",
         "REVCODE-MALFORMED",
+        "REVCODE-UNKNOWN",
         "HCPCS-REVCODE-MISMATCH",
+        "HCPCS-ATTACHED",
+        "HCPCS-MAP-CONFLICT",
+        "MODIFIER-MALFORMED",
+        "MODIFIER-PCTC-FACILITY",
     ):
         expected.append((pl, "RULE-SKIPPED", 2, ""))
     expected.append((pl, "HCPCS-MISSING", 5, "CPT Code"))  # a lab line by its description
@@ -343,4 +399,5 @@ def write(p: Plan) -> None:
 if __name__ == "__main__":
     plan = build()
     write(plan)
+    write_clfs()
     print(f"{CDM.name}: {len(plan.rows)} rows; {len(plan.expected)} planted findings")

@@ -42,9 +42,14 @@ def main(src: Path) -> None:
     )
     added_mods = newmods.index.difference(mods.index)
     mods = pd.concat([mods, newmods.loc[added_mods]])
-    cols = ["add_date", "term_date", "xref", "short_description", "long_description"]
-    out2 = level2[cols].copy()
-    out2["add_date"], out2["term_date"] = iso(out2["add_date"]), iso(out2["term_date"])
+    # The October 2020 file lists every code valid that quarter (and those terminated since
+    # 2014): a code it lacks was not valid on its first day, whatever the later add date.
+    level2["absent_through"] = pd.NaT
+    level2.loc[added, "absent_through"] = pd.Timestamp("2020-10-01")
+    cols = ["add_date", "term_date", "absent_through", "xref", "short_description"]
+    out2 = level2[[*cols, "long_description"]].copy()
+    for col in ("add_date", "term_date", "absent_through"):
+        out2[col] = iso(out2[col])
     out2.sort_index().to_csv(
         OUT / "hcpcs_level2.csv.gz", index_label="code", compression={"method": "gzip", "mtime": 0}
     )

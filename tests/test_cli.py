@@ -35,7 +35,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     result = invoke("run", cdm, "--code-map", code_map, "--as-of", "2026-10-01")
     assert result.exit_code == 1, result.output  # the sample has errors
     out = tmp_path / "chargemaster_sample.report.xlsx"  # default name beside the input
-    assert "295 lines checked" in result.stdout
+    assert "308 lines checked" in result.stdout
     assert (cdm.read_bytes(), os.stat(cdm).st_mtime_ns) == before  # input untouched
     wb = load_workbook(out)
     assert wb.sheetnames[:2] == ["Summary", "Issues"]
@@ -43,7 +43,7 @@ def test_sample_run_writes_the_report(sample, tmp_path):
 
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Header row"] == 4
-    assert summary["Lines read"] == 295
+    assert summary["Lines read"] == 308
     assert summary["Non-item rows skipped"] == 2
     assert summary["Lines statically coded by this run"] == 10
     assert summary["As-of date"] == "2026-10-01"
@@ -56,10 +56,20 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     for sev, rule, row, cell, column, _charge, value, suggested, msg in issues[1:]:
         by_rule.setdefault(rule, []).append((row, cell, column, value, suggested, msg))
         assert sev == RULES[rule].severity.value
-    row, cell, column, value, suggested, msg = by_rule["REVCODE-REPAIRED"][0]
-    assert (column, value, suggested) == ("Rev Code", "300", "0300")
-    assert cell == f"D{row}"
-    assert "repaired to '0300'" in msg and msg.endswith(".")
+    # Storage repairs: once per column and kind, on the header row; each cell in Repairs.
+    rev = by_rule["REVCODE-REPAIRED"]
+    assert {(r[0], r[1], r[2]) for r in rev} == {(4, "D4", "Rev Code")}
+    msg = next(r[5] for r in rev if "leading zero" in r[5])
+    assert msg.startswith(
+        "2 revenue codes in column Rev Code were stored without their leading zero "
+        "(300 → 0300, 320.0 → 0320); the coded output restores them."
+    )
+    repairs = list(wb["Repairs"].iter_rows(values_only=True))
+    assert list(repairs[0])[:7] == [
+        "Rule", "Row", "Cell", "Charge Code", "Column", "Original", "Repaired"
+    ]  # fmt: skip
+    rev_row, cell = next((r[1], r[2]) for r in repairs[1:] if r[5] == "300")
+    assert cell == f"D{rev_row}"
     # severity order: every error before every warning before every info
     ranks = [{"error": 0, "warning": 1, "info": 2}[r[0]] for r in issues[1:]]
     assert ranks == sorted(ranks)
@@ -80,12 +90,10 @@ def test_sample_run_writes_the_report(sample, tmp_path):
         "GL Account",
     ]
     rows = {r[0].value: r for r in cm.iter_rows(min_row=2)}
-    assert len(rows) == 295
-    rev_row = by_rule["REVCODE-REPAIRED"][0][0]
+    assert len(rows) == 308
     coded = {h: c for h, c in zip(header, rows[rev_row], strict=True)}
     assert coded["Revenue Code (coded)"].value == "0300"
     assert coded["Revenue Code (coded)"].data_type == "s"  # codes are text cells
-    assert "REVCODE-REPAIRED" in coded["Rules"].value
     attached = by_rule["HCPCS-ATTACHED"][0][0]
     coded = {h: c.value for h, c in zip(header, rows[attached], strict=True)}
     assert coded["Code Source"] == "code map" and coded["HCPCS (coded)"]
@@ -177,6 +185,7 @@ def test_sample_findings_match_the_planted_defects():
             SAMPLE / "chargemaster_sample.xlsx",
             code_map=SAMPLE / "static_codes.csv",
             as_of=as_of["chargemaster_sample.xlsx"],
+            clfs=(SAMPLE / "clfs_2025_q2_excerpt.csv",),
         )
     )
     for f in result.findings.itertuples():

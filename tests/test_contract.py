@@ -76,3 +76,28 @@ def test_defaults_document_every_key():
     config = load_config()
     assert "lab" in config.ancillary_families and config.map_wins is False
     assert config.attach_to == "ancillary"
+
+
+def test_contract_rules_are_declared_in_the_registry_with_their_message():
+    from chargemaster.rules import REGISTRY
+
+    raw = yaml.safe_load((schemas_dir() / "chargemaster.yaml").read_text())
+    ids = {
+        check["options"]["error"].split(":")[0]
+        for column in raw["columns"].values()
+        for check in column.get("checks", [])
+    }
+    assert ids
+    for rule_id in ids:
+        spec = REGISTRY[rule_id]
+        assert spec.stage == "contract" and spec.message.endswith("."), rule_id
+        # The rule is skipped exactly when the column its contract checks is missing.
+        assert spec.needs, rule_id
+
+
+def test_config_code_families_carry_their_source():
+    config = load_config()
+    names = [f.name for f in config.code_families]
+    assert names[0] == "blood_bank"  # narrower than lab: a code takes the first family
+    assert all(f.source for f in config.code_families)
+    assert all("professional_fees" in f.revenue_families for f in config.code_families)

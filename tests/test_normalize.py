@@ -32,10 +32,15 @@ def test_revenue_code_repairs(raw, value, repaired):
     assert one(repair_revenue_code, raw)[:2] == (value, repaired)
 
 
-def test_revenue_code_stored_as_number_is_reported():
-    rep = repair_revenue_code(pd.Series(["0450"], dtype="str"), pd.Series([True]))
-    assert rep.repaired.tolist() == [True]
-    assert "stored as a number" in rep.reason.iloc[0]
+def test_revenue_code_stored_as_number_is_reported_only_when_it_changes():
+    rep = repair_revenue_code(pd.Series(["450", "0450"], dtype="str"), pd.Series([True, True]))
+    assert rep.value.tolist() == ["0450", "0450"]
+    assert rep.repaired.tolist() == [True, False]
+    assert "stored as a number" in rep.reason.iloc[0] and rep.reason.iloc[1] == ""
+    assert set(rep.storage) == {"leading_zero"} and rep.storage["leading_zero"].tolist() == [
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -55,6 +60,7 @@ def test_revenue_code_stored_as_number_is_reported():
         ("71046-26-LT", "71046", True, "26 LT"),
         ("096372GY", "96372", True, "GY"),
         ("07320050", "73200", True, "50"),
+        ("0G8994CNGP", "G8994", True, "CN GP"),  # fixed width, two modifiers
         ("A4341\u00a0", "A4341", True, None),
         ("0001U", "0001U", False, None),
         ("85025", "85025", False, None),
@@ -63,8 +69,16 @@ def test_revenue_code_stored_as_number_is_reported():
         ("J12345", "J12345", False, None),
         ("85025, 85027", "85025, 85027", False, None),
         ("99213-Office Visit", "99213-Office Visit", False, None),
-        ("8502591", "8502591", False, None),  # 85025 + 91 or a 7-digit number: ambiguous
-        ("5070001", "5070001", False, None),
+        # Glued without a separator: split where every part is a known modifier (rules.md).
+        ("8502591", "85025", True, "91"),
+        ("8352090", "83520", True, "90"),
+        ("7302050", "73020", True, "50"),
+        ("73140TCLT", "73140", True, "TC LT"),
+        ("G8978GPCH", "G8978", True, "GP CH"),
+        ("5070001", "5070001", False, None),  # '01' is no modifier: a 7-digit number
+        ("73030ZZ", "73030ZZ", False, None),
+        ("85025-ZZ", "85025-ZZ", False, None),
+        ("7314TCLT", "7314TCLT", False, None),
         ("X3908", "X3908", False, None),
     ],
 )
@@ -78,9 +92,36 @@ def test_hcpcs_placeholders_mean_no_code(raw):
     assert (value, repaired) == (None, False)
 
 
-def test_hcpcs_numeric_cell_is_reported_even_when_digits_survive():
-    rep = repair_hcpcs(pd.Series(["99211"], dtype="str"), pd.Series([True]))
-    assert rep.value.tolist() == ["99211"] and rep.repaired.tolist() == [True]
+def test_hcpcs_placeholders_are_counted():
+    raw = pd.Series(["0", "NONE", "85025", None, "n/a"], dtype="str")
+    rep = repair_hcpcs(raw, placeholders=frozenset({"0", "NONE", "N/A"}))
+    assert rep.placeholder.tolist() == [True, True, False, False, True]
+    assert rep.value.isna().tolist() == [True, True, False, True, True]
+
+
+def test_a_code_stored_as_a_number_that_reads_the_same_is_no_repair():
+    # issue 11: "'99281' was repaired to '99281'" 4,429 times on one file.
+    rep = repair_hcpcs(pd.Series(["99281", "80053.0"], dtype="str"), pd.Series([True, True]))
+    assert rep.value.tolist() == ["99281", "80053"]
+    assert rep.repaired.tolist() == [False, True]
+    assert rep.storage["float"].tolist() == [False, True]
+
+
+def test_storage_and_content_repairs_are_told_apart():
+    raw = pd.Series(["c1874", "0G0379    ", "100", "71046-26", "8352090", "J1100 "], dtype="str")
+    rep = repair_hcpcs(raw)
+    assert rep.value.tolist() == ["C1874", "G0379", "00100", "71046", "83520", "J1100"]
+    assert rep.content.tolist() == [False, False, True, True, True, False]
+    assert rep.storage["lower_case"].tolist() == [True, False, False, False, False, False]
+    assert rep.storage["padding"].tolist() == [False, True, False, False, False, False]
+    assert rep.storage["spaces"].tolist() == [False, True, False, False, False, True]
+
+
+def test_glued_code_part_must_be_known_when_a_reference_has_it():
+    known = lambda codes: codes.isin({"83520"})  # noqa: E731
+    rep = repair_hcpcs(pd.Series(["8352090", "8502591"], dtype="str"), known_code=known)
+    assert rep.value.tolist() == ["83520", "8502591"]
+    assert rep.modifiers.fillna("").tolist() == ["90", ""]
 
 
 @pytest.mark.parametrize(
@@ -88,6 +129,7 @@ def test_hcpcs_numeric_cell_is_reported_even_when_digits_survive():
     [
         ("-rt", "RT", True),
         ("26 TC", "26 TC", False),
+        ("26-TC", "26 TC", False),  # a delimiter, not a repair
         ("26,tc", "26 TC", True),
         ("GO", "GO", False),
         ("50.0", "50", True),
@@ -105,3 +147,5 @@ def test_price_parsing():
     )
     assert values.fillna(-999).tolist() == [1508.15, -999, -5.0, -5.0, -999, -999, 1856.0]
     assert bad.tolist() == [False, True, False, False, False, False, False]
+    values, bad = parse_price(pd.Series(["inf", "-Infinity", "1e999", "NaN"], dtype="str"))
+    assert values.isna().all() and bad.all()

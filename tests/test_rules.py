@@ -24,13 +24,12 @@ CASES = [
     ("PRICE-PLACEHOLDER", line(price="999999999"), line(price="9999")),
     ("PRICE-PLACEHOLDER", line(price="0.01"), line(price="0.10")),
     ("REVCODE-MISSING", line(rev=""), line()),
-    ("REVCODE-REPAIRED", line(rev="305"), line(rev="0305")),
-    ("REVCODE-REPAIRED", line(rev="305.0"), line(rev="0305")),
     ("REVCODE-MALFORMED", line(rev="30"), line(rev="0300")),
     ("REVCODE-MALFORMED", line(rev="03000"), line(rev="0300")),
     ("REVCODE-MALFORMED", line(rev="A300"), line(rev="0300")),
-    ("HCPCS-REPAIRED", line(hcpcs="85025.0"), line(hcpcs="85025")),
-    ("HCPCS-REPAIRED", line(rev="0278", hcpcs="c1874"), line(rev="0278", hcpcs="C1874")),
+    ("HCPCS-REPAIRED", line(rev="0370", hcpcs="100"), line(rev="0370", hcpcs="00100")),
+    ("HCPCS-REPAIRED", line(hcpcs="8352090"), line(hcpcs="83520", mod="90")),
+    ("MODIFIER-REPAIRED", line(hcpcs="8352090"), line(hcpcs="83520", mod="90")),
     ("HCPCS-MALFORMED", line(hcpcs="8502"), line(hcpcs="85025")),
     ("HCPCS-MALFORMED", line(hcpcs="J12345"), line(rev="0636", hcpcs="J1100")),
     ("HCPCS-MALFORMED", line(hcpcs="0001X"), line(hcpcs="0001U")),
@@ -101,16 +100,6 @@ def test_duplicate_charge_codes_flag_every_active_line(check):
     assert not any(r == "CHARGE-CODE-DUPLICATE" for r, _ in pairs)
 
 
-def test_price_inconsistent_flags_each_line_with_min_and_max(check):
-    pairs, result = check(
-        [line(price="40"), line(code="2", price="62"), line(code="3", price="62", mod="91")]
-    )
-    assert {("PRICE-INCONSISTENT", 2), ("PRICE-INCONSISTENT", 3)} <= pairs
-    assert ("PRICE-INCONSISTENT", 4) not in pairs  # different modifiers
-    msg = result.findings.loc[result.findings["rule"].eq("PRICE-INCONSISTENT"), "message"].iloc[0]
-    assert "40.00" in msg and "62.00" in msg
-
-
 def test_inactive_lines_only_get_all_lines_rules(check):
     pairs, _ = check([line(code="", hcpcs="8502", price="TBD", rev="30", status="I")])
     assert rules_at(pairs, 2) == {"CHARGE-CODE-MISSING"}
@@ -168,3 +157,279 @@ def test_missing_columns_are_reported_and_rules_skipped(check):
 def test_unmapped_column_is_reported(check):
     pairs, result = check([line() + ["x"]], header=HEADER + ["GL Account"])
     assert ("COLUMN-UNMAPPED", 1) in pairs
+
+
+# --- issue 11: findings an analyst can trust; issue 10 item 6: glued codes --------------------
+
+ADDENDUM_B = [
+    ["HCPCS Code", "Short Descriptor", "SI"],
+    ["83520", "Immunoassay quant nos nonab", "Q4"],
+    ["00840", "Anes iper px lower abd nos", "N"],
+    ["84999", "Unlisted chemistry procedure", "Q4"],
+    ["88399", "Unlisted surgical path px", "Q1"],
+    ["79999", "Rp therapy unlisted px", "S"],
+    ["85025", "Complete cbc w/auto diff wbc", "Q4"],
+    ["73020", "X-ray exam of shoulder", "Q1"],
+    ["73140", "X-ray exam of finger(s)", "Q1"],
+    ["73600", "X-ray exam of ankle", "Q1"],
+    ["71046", "X-ray exam chest 2 views", "Q1"],
+    ["88291", "Cyto/molecular report", "B"],
+    ["86927", "Plasma fresh frozen", "N"],
+    ["99281", "Emr dpt vst mayx req phy/qhp", "J2"],
+    ["G8978", "Mobility current status", "M"],
+    ["99499", "Unlisted e&m service", "B"],
+]
+
+
+@pytest.fixture
+def addendum_b(tmp_path):
+    from tests.conftest import write_csv
+
+    return write_csv(tmp_path / "OPPS_AddendumB_2026_April.csv", ADDENDUM_B[1:], ADDENDUM_B[0])
+
+
+def of_rule(result, rule):
+    return result.findings[result.findings["rule"].eq(rule)]
+
+
+def test_storage_repairs_are_one_info_finding_per_column_and_kind(check):
+    # An export that stores 3-digit revenue codes: REVCODE-REPAIRED was on 100% of lines.
+    rows = [line(code=str(i), rev="300", hcpcs="85025", price="62") for i in range(1, 6)]
+    rows.append(line(code="6", rev="0301", hcpcs="c1874", price="4100"))
+    rows.append(line(code="7", rev="0301", hcpcs="82746.0", price="68"))
+    _, result = check(rows)
+    rev = of_rule(result, "REVCODE-REPAIRED")
+    assert len(rev) == 1
+    f = rev.iloc[0]
+    assert (f["severity"], f["row"], f["column"]) == ("info", 1, "Rev Code")
+    assert f["message"] == (
+        "5 revenue codes in column Rev Code were stored without their leading zero "
+        "(300 → 0300); the coded output restores them. Fix the export to keep 4 digits."
+    )
+    fmt = of_rule(result, "FORMAT-REPAIRED").sort_values("value")
+    assert fmt["value"].tolist() == [
+        "stored in lower case",
+        "stored with a float artefact '.0'",
+    ]
+    assert set(fmt["row"]) == {1} and set(fmt["severity"]) == {"info"}
+    assert (
+        "1 HCPCS codes in column HCPCS were in lower case (c1874 → C1874)"
+        in (fmt["message"].iloc[0])
+    )
+    assert not of_rule(result, "HCPCS-REPAIRED").shape[0]
+    # The Repairs audit keeps every repaired cell.
+    audit = result.lines.repairs
+    assert sorted(audit["row"].tolist()) == [2, 3, 4, 5, 6, 7, 8]
+    assert audit.set_index("row").loc[7, ["value", "suggested", "cell"]].tolist() == [
+        "c1874",
+        "C1874",
+        "D7",
+    ]
+
+
+def test_codes_stored_as_numbers_that_read_the_same_are_not_repairs(tmp_path):
+    from chargemaster.pipeline import RunOptions, run
+    from tests.conftest import write_xlsx
+
+    path = write_xlsx(
+        tmp_path / "cdm.xlsx",
+        {"CDM": [HEADER, [4501, "ED VISIT LEVEL 1", 450, 99281, "", 310, "A"]]},
+    )
+    result = run(RunOptions(path))
+    rules = set(result.findings["rule"])
+    assert "HCPCS-REPAIRED" not in rules and "FORMAT-REPAIRED" not in rules
+    rev = of_rule(result, "REVCODE-REPAIRED")
+    assert rev["message"].str.contains("450 → 0450").tolist() == [True]
+    assert result.lines.frame.loc[2, "coded_hcpcs"] == "99281"
+
+
+@pytest.mark.parametrize(
+    "cell, code, mods",
+    [
+        ("8352090", "83520", "90"),  # reference-lab modifier glued on, digits only
+        ("7302050", "73020", "50"),
+        ("73140TCLT", "73140", "TC LT"),
+        ("G8978GPCH", "G8978", "GP CH"),
+    ],
+)
+def test_glued_codes_are_split_into_code_and_modifiers(check, addendum_b, cell, code, mods):
+    pairs, result = check([line(rev="0320", hcpcs=cell, price="88")], addendum_b=addendum_b)
+    frame = result.lines.frame
+    assert (frame.loc[2, "coded_hcpcs"], frame.loc[2, "coded_modifiers"]) == (code, mods)
+    assert {("HCPCS-REPAIRED", 2), ("MODIFIER-REPAIRED", 2)} <= pairs
+    assert ("HCPCS-MALFORMED", 2) not in pairs
+    repaired = of_rule(result, "HCPCS-REPAIRED").iloc[0]
+    assert (repaired["severity"], repaired["value"], repaired["suggested"]) == (
+        "warning",
+        cell,
+        code,
+    )
+
+
+@pytest.mark.parametrize("cell", ["8502791", "5070001", "73030ZZ", "99213-Office Visit"])
+def test_glued_values_that_are_not_a_known_code_and_modifiers_are_malformed(
+    check, addendum_b, cell
+):
+    # 85027 is not in this Addendum B; "01" and "ZZ" are no modifiers.
+    pairs, result = check([line(hcpcs=cell)], addendum_b=addendum_b)
+    assert ("HCPCS-MALFORMED", 2) in pairs
+    assert result.lines.frame.loc[2, "coded_hcpcs"] == cell
+
+
+def test_no_code_placeholders_are_blank_and_counted(check):
+    rows = [
+        line(code="1", rev="0250", hcpcs="0", desc="ASPIRIN 81 MG TAB"),
+        line(code="2", rev="0250", hcpcs="NONE", desc="ACETAMINOPHEN 325 MG TAB"),
+        line(code="3", rev="0250", hcpcs="N/A", desc="DOCUSATE 100 MG CAP"),
+        line(code="4", rev="0250", hcpcs="", desc="SENNA 8.6 MG TAB"),
+    ]
+    pairs, result = check(rows)
+    assert result.lines.frame["coded_hcpcs"].isna().all()
+    assert result.stats["code_placeholders"] == {"HCPCS": 3}
+    assert not {r for r, _ in pairs} & {"HCPCS-MALFORMED", "HCPCS-REPAIRED", "FORMAT-REPAIRED"}
+
+
+@pytest.mark.parametrize(
+    "rev, hcpcs, mod",
+    [
+        ("0960", "73600", "26"),  # professional fee: radiology interpretation
+        ("0971", "88291", ""),  # professional fee: lab
+        ("0390", "86927", ""),  # blood processing: thawing fresh frozen plasma
+        ("0380", "86850", ""),  # blood: antibody screen
+        ("0923", "88142", ""),  # other diagnostic: pap smear
+    ],
+)
+def test_revcode_mismatch_spares_pro_fee_and_blood_revenue_codes(check, rev, hcpcs, mod):
+    pairs, _ = check([line(rev=rev, hcpcs=hcpcs, mod=mod)])
+    assert ("HCPCS-REVCODE-MISMATCH", 2) not in pairs
+
+
+def test_revcode_mismatch_still_fires_off_family(check):
+    pairs, result = check([line(rev="0300", hcpcs="71046"), line(code="2", rev="0390")])
+    assert ("HCPCS-REVCODE-MISMATCH", 2) in pairs
+    assert ("HCPCS-REVCODE-MISMATCH", 3) in pairs  # 85025 CBC is no blood-bank code
+    msg = of_rule(result, "HCPCS-REVCODE-MISMATCH")["message"].iloc[0]
+    assert msg.startswith("HCPCS 71046 is a radiology code but revenue code 0300")
+
+
+def test_price_inconsistent_is_one_finding_per_group_of_like_lines(check):
+    rows = [
+        line(code="1", price="40"),
+        line(code="2", price="62"),
+        line(code="3", price="55"),
+        line(code="4", price="62", mod="91"),  # other modifiers
+        line(code="5", price="70", rev="0300"),  # other revenue code
+        line(code="6", price="30", rev="0971"),  # a professional fee is not a facility line
+        line(code="7", price="99", status="I"),  # inactive
+    ]
+    pairs, result = check(rows)
+    found = of_rule(result, "PRICE-INCONSISTENT")
+    assert found["row"].tolist() == [2]
+    assert found["message"].iloc[0] == (
+        "85025 on revenue code 0305 is priced from 40.00 to 62.00 across 3 active lines "
+        "(rows 2, 3, 4). Make the charge uniform or document why it differs."
+    )
+    assert found["value"].iloc[0] == "40.00 to 62.00"
+
+
+@pytest.mark.parametrize(
+    "rev, hcpcs",
+    [
+        ("0278", "C1713"),  # device C-code: one code, thousands of implants
+        ("0636", "J3490"),  # unclassified drug (NOC)
+        ("0636", "J1100"),  # a drug billed per item against a per-unit code
+        ("0272", "A4649"),  # surgical supply, miscellaneous
+        ("0300", "Z7610"),  # Medi-Cal local placeholder
+        ("0300", "84999"),  # unlisted lab (CMS NOC list / unlisted CPT)
+    ],
+)
+def test_price_inconsistent_leaves_codes_that_cover_many_items_alone(check, addendum_b, rev, hcpcs):
+    rows = [
+        line(code=str(i), rev=rev, hcpcs=hcpcs, price=p) for i, p in ((1, "4.80"), (2, "51372"))
+    ]
+    pairs, _ = check(rows, addendum_b=addendum_b)
+    assert not any(r == "PRICE-INCONSISTENT" for r, _ in pairs)
+
+
+@pytest.mark.parametrize(
+    "hcpcs, rev, spared",
+    [
+        ("3074F", "0940", True),  # CPT Category II
+        ("G8978", "0940", True),  # functional limitation G-code
+        ("G9191", "0940", True),  # quality G-code
+        ("99499", "0450", True),  # OPPS status indicator B
+        ("85025", "0305", False),
+        ("", "0270", False),
+    ],
+)
+def test_price_placeholder_spares_one_cent_on_reporting_only_codes(
+    check, addendum_b, hcpcs, rev, spared
+):
+    pairs, _ = check([line(rev=rev, hcpcs=hcpcs, price="0.01")], addendum_b=addendum_b)
+    assert (("PRICE-PLACEHOLDER", 2) in pairs) is not spared
+    assert ("HCPCS-CATEGORY-II", 2) not in pairs  # 0.01 is how a reporting code is carried
+
+
+@pytest.mark.parametrize(
+    "rev, hcpcs, noc",
+    [
+        ("0301", "83520", False),  # "Immunoassay NOS" names a method, not a NOC code
+        ("0370", "00840", False),  # anesthesia "... NOS" is a body region
+        ("0636", "J3490", True),  # CMS NOC list
+        ("0301", "84999", True),  # unlisted CPT: "Unlisted chemistry procedure"
+        ("0312", "88399", True),  # unlisted CPT (Addendum B descriptor)
+        ("0333", "79999", True),  # 'Rp therapy unlisted px'
+    ],
+)
+def test_hcpcs_noc_only_from_the_noc_list_and_unlisted_cpt(check, addendum_b, rev, hcpcs, noc):
+    pairs, _ = check([line(rev=rev, hcpcs=hcpcs)], addendum_b=addendum_b)
+    assert (("HCPCS-NOC", 2) in pairs) is noc
+
+
+def test_rule_skipped_follows_from_the_declared_needs(check):
+    from chargemaster.rules import REGISTRY, needing
+
+    _, result = check([["CBC W AUTO DIFF", "85025"]], header=["Description", "CPT"])
+    skipped = set(of_rule(result, "RULE-SKIPPED")["value"])
+    expected = {rid for rid, spec in REGISTRY.items() if {"price", "charge_code"} & set(spec.needs)}
+    expected |= {rid for rid, spec in REGISTRY.items() if "revenue_code" in spec.needs}
+    expected |= {rid for rid, spec in REGISTRY.items() if "modifiers" in spec.needs}
+    assert skipped == expected
+    assert {"PRICE-ZERO", "PRICE-INCONSISTENT", "CHARGE-CODE-DUPLICATE"} <= skipped
+    missing = of_rule(result, "COLUMN-MISSING").set_index("value")["message"]
+    assert ", ".join(needing("price")) in missing["price"]
+    # No rule that was skipped fired anyway.
+    assert not set(result.findings["rule"]) & (skipped - {"RULE-SKIPPED"})
+
+
+def test_every_line_rule_of_the_catalog_is_declared():
+    from chargemaster.catalog import RULES
+    from chargemaster.rules import REGISTRY
+
+    # Rules about the run or the code map, or waiting for another issue, are not line rules.
+    others = {
+        "COLUMN-MISSING",
+        "COLUMN-UNMAPPED",
+        "RULE-SKIPPED",
+        "REFERENCE-STALE",
+        "DESCRIPTION-CODE-CONFLICT",
+        "HCPCS-SUGGESTED",
+    }
+    line_rules = {
+        rid for rid, r in RULES.items() if not r.pending and not rid.startswith("MAP-")
+    } - others
+    assert line_rules <= set(REGISTRY)
+    for rid, spec in REGISTRY.items():
+        assert spec.check is not None or spec.stage != "rules", rid
+
+
+def test_message_templates_fill_per_line():
+    import pandas as pd
+
+    from chargemaster.rules.registry import render
+
+    idx = pd.Index([2, 5])
+    out = render(
+        "HCPCS {code} on {rev}.", {"code": pd.Series(["71046", "85025"], idx), "rev": "0300"}, idx
+    )
+    assert out.tolist() == ["HCPCS 71046 on 0300.", "HCPCS 85025 on 0300."]

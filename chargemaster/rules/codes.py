@@ -1,0 +1,150 @@
+"""Revenue code, HCPCS and modifier rules that need several columns or the configuration."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .common import code_family, fmt_price, why_family
+from .registry import INVALID_CODES, MISMATCH, MISSING_HCPCS, Context, Fire, rule
+
+
+def _all_blank(ctx: Context, prefix: str) -> pd.Series:
+    check = ctx.lines.check
+    cols = [c for c in check.columns if c.startswith(prefix)]
+    if not cols:
+        return pd.Series(True, index=ctx.frame.index)
+    return check[cols].isna().all(axis=1)
+
+
+@rule(
+    "REVCODE-MISSING",
+    needs=("revenue_code",),
+    message="Revenue code is blank on an active line. Enter the 4-digit UB-04 revenue code.",
+    worklist=INVALID_CODES,
+)
+def revcode_missing(ctx: Context) -> list[Fire]:
+    df = ctx.frame
+    missing = ctx.active & df["revenue_code"].isna() & _all_blank(ctx, "revenue_code__")
+    return [Fire(missing, column=df["revenue_col"], value="")]
+
+
+@rule(
+    "HCPCS-MISSING",
+    message="Active {family} line ({why}) has no HCPCS; it must be statically coded. Add the "
+    "code to the line or to the code map, or mark the line soft-coded.",
+    worklist=MISSING_HCPCS,
+)
+def hcpcs_missing(ctx: Context) -> list[Fire]:
+    df = ctx.frame
+    missing = ctx.active & df["requires_hcpcs"] & ~df["soft"] & df["coded_hcpcs"].isna()
+    family = df["family"].fillna("").str.replace("_", " ")
+    col = df["hcpcs_col"].fillna(ctx.lines.first_hcpcs_col)
+    return [Fire(missing, column=col, value="", fields={"family": family, "why": why_family(df)})]
+
+
+@rule(
+    "HCPCS-REVCODE-MISMATCH",
+    needs=("revenue_code",),
+    message="HCPCS {code} is a {fam} code but revenue code {rev} is not a {fam} revenue code. "
+    "Correct the revenue code or the HCPCS.",
+    worklist=MISMATCH,
+)
+def hcpcs_revcode_mismatch(ctx: Context) -> list[Fire]:
+    """The configured table of code families and the revenue families each fits
+    ([code_families] in defaults.toml, each pair with its public source)."""
+    df = ctx.frame
+    code = df["coded_hcpcs"]
+    families = ctx.config.code_families
+    fam = code_family(code, families)
+    fits = pd.Series(True, index=df.index)
+    for f in families:
+        fits &= ~(fam.eq(f.name).fillna(False) & ~df["family"].isin(f.revenue_families))
+    mismatch = ctx.active & fam.notna() & df["revenue_code"].notna() & ~fits
+    col = df["hcpcs_col"].fillna(ctx.lines.first_hcpcs_col)
+    shown = fam.fillna("").str.replace("_", " ")
+    return [
+        Fire(
+            mismatch,
+            column=col,
+            value=code,
+            fields={"code": code, "fam": shown, "rev": df["revenue_code"]},
+        )
+    ]
+
+
+@rule(
+    "HCPCS-CATEGORY-II",
+    needs=("price",),
+    message="HCPCS {code} is a CPT Category II tracking code on a line priced {price}. Category "
+    "II codes are not paid: price the line at zero or remove the code.",
+    worklist=INVALID_CODES,
+)
+def hcpcs_category_ii(ctx: Context) -> list[Fire]:
+    df = ctx.frame
+    code = df["coded_hcpcs"]
+    # One cent is how hospitals carry a reporting-only code (rules.md, PRICE-PLACEHOLDER).
+    cat2 = ctx.active & code.str.fullmatch(r"\d{4}F").fillna(False) & (df["price"] > 0.01)
+    col = df["hcpcs_col"].fillna(ctx.lines.first_hcpcs_col)
+    return [
+        Fire(cat2, column=col, value=code, fields={"code": code, "price": fmt_price(df["price"])})
+    ]
+
+
+_CONFLICTS = [
+    (r"(?=.*\b26\b)(?=.*\bTC\b)", "26 with TC"),
+    (r"(?=.*\b59\b)(?=.*\bX[ESPU]\b)", "59 with an X{EPSU} modifier"),
+    (r"(?=.*\bLT\b)(?=.*\bRT\b)", "LT with RT"),
+    (r"(?=.*\b50\b)(?=.*\b(?:LT|RT)\b)", "50 with LT or RT"),
+    (r".*?\b(\w{2})\b.*\b\1\b", "the same modifier twice"),
+    (r"(?:\S+\s+){4}\S+", "more than 4 modifiers"),
+]
+
+
+def _modifier_col(df: pd.DataFrame) -> pd.Series:
+    return df["modifiers_col"].fillna(df["hcpcs_col"])
+
+
+@rule(
+    "MODIFIER-CONFLICT",
+    message="Modifiers '{mods}' cannot go together ({reason}). Keep the one that describes the "
+    "service.",
+    worklist=INVALID_CODES,
+)
+def modifier_conflict(ctx: Context) -> list[Fire]:
+    df = ctx.frame
+    mods = df["coded_modifiers"]
+    reason = pd.Series("", index=df.index, dtype="str")
+    for pattern, label in _CONFLICTS:
+        hit = mods.str.match(pattern).fillna(False)
+        reason = reason.mask(hit & reason.eq(""), label).mask(
+            hit & reason.ne(""), reason + "; " + label
+        )
+    conflict = ctx.active & reason.ne("")
+    return [
+        Fire(
+            conflict,
+            column=_modifier_col(df),
+            value=mods,
+            fields={"mods": mods, "reason": reason},
+        )
+    ]
+
+
+@rule(
+    "MODIFIER-PCTC-FACILITY",
+    needs=("revenue_code",),
+    message="Modifier TC/26 on revenue code {rev}, a facility technical line. Hospitals bill the "
+    "technical component without TC; 26 belongs on professional-fee lines (096x-098x). Remove "
+    "the modifier.",
+    worklist=INVALID_CODES,
+)
+def modifier_pctc_facility(ctx: Context) -> list[Fire]:
+    df = ctx.frame
+    mods = df["coded_modifiers"]
+    pctc = (
+        ctx.active
+        & mods.str.contains(r"\b(?:TC|26)\b", regex=True).fillna(False)
+        & df["revenue_code"].notna()
+        & df["family"].ne("professional_fees").fillna(True)
+    )
+    return [Fire(pctc, column=_modifier_col(df), value=mods, fields={"rev": df["revenue_code"]})]

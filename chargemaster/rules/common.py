@@ -1,0 +1,56 @@
+"""Helpers shared by the checks: code ranges, code families, price text."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from ..config import CodeFamily
+from ..reference import UNLISTED
+
+
+def fmt_price(p: pd.Series) -> pd.Series:
+    return p.map(lambda v: f"{v:,.2f}" if v == v else "").astype("str")
+
+
+def in_ranges(code: pd.Series, ranges: tuple[str, ...]) -> pd.Series:
+    """Codes inside any 'LO-HI' range of the same shape (digits vs letters in place)."""
+    hit = pd.Series(False, index=code.index)
+    for rng in ranges:
+        lo, _, hi = rng.partition("-")
+        hi = hi or lo
+        shape = "".join(r"\d" if ch.isdigit() else re.escape(ch) for ch in lo)
+        shape = re.sub(r"(\\d)+", lambda m: rf"\d{{{len(m.group(0)) // 2}}}", shape)
+        same = code.str.fullmatch(shape).fillna(False)
+        hit |= same & (code >= lo).fillna(False) & (code <= hi).fillna(False)
+    return hit.astype(bool)
+
+
+def code_family(code: pd.Series, families: tuple[CodeFamily, ...]) -> pd.Series:
+    """Each code's family: the first configured family whose ranges hold it, else NA."""
+    out = pd.Series(pd.NA, index=code.index, dtype="str")
+    for fam in families:
+        out = out.mask(out.isna() & in_ranges(code, fam.codes), fam.name)
+    return out
+
+
+def why_family(df: pd.DataFrame) -> pd.Series:
+    """What put the line in its family: its revenue code, else its department text."""
+    text = ("revenue code " + df["revenue_code"]).fillna(
+        ("department '" + df["department"] + "'").where(df["revenue_code"].isna())
+    )
+    text = text.fillna("revenue description '" + df["revenue_description"] + "'")
+    return text.fillna("")
+
+
+def is_noc(code: pd.Series, reference) -> pd.Series:
+    """A code on the CMS NOC list, or an unlisted CPT code (its descriptor says 'unlisted').
+    Never from 'NOS' in a descriptor: '83520 Immunoassay NOS' names an analyte method and
+    anesthesia '00840 ... NOS' a body region; both are specific codes."""
+    hit = code.isin(reference.noc)
+    if reference.cpt is not None:
+        desc = reference.cpt["short_description"].reindex(code.fillna("")).set_axis(code.index)
+        unlisted = desc.str.contains(UNLISTED, regex=True).fillna(False)  # reference.py
+        hit |= unlisted & code.str.fullmatch(r"\d{5}|\d{4}[FTUM]").fillna(False)
+    return hit.fillna(False).astype(bool)
