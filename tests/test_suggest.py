@@ -373,3 +373,17 @@ def test_issues_show_only_candidates_at_the_measured_score(check, tmp_path, monk
     monkeypatch.setattr(sg, "SHOW_SCORE", 0.1)
     pairs, result = check(rows, addendum_b=add_b, as_of=dt.date(2026, 5, 1))
     assert ("HCPCS-SUGGESTED", 2) in pairs
+
+
+def test_cpt_code_newer_than_the_as_of_date_is_never_offered(check, tmp_path):
+    # 71271 (low-dose CT lung screening) came in 2021; with the 2020 and 2022 releases loaded,
+    # a run while the 2020 release is in force must not offer it, a run in 2022 may.
+    old, new = tmp_path / "AddendumB_2020_January.csv", tmp_path / "AddendumB_2022_January.csv"
+    head = "HCPCSCode,ShortDescriptor,StatusIndicator\n"
+    old.write_text(head + "71250,Ct thorax dx c-,Q3\n")
+    new.write_text(head + "71250,Ct thorax dx c-,Q3\n71271,Ct thorax lung cancer scr c-,Q3\n")
+    rows = [line(rev="0352", hcpcs="", desc="CT THORAX LUNG CANCER SCREENING")]
+    _, before = check(rows, addendum_b=(old, new), as_of=dt.date(2020, 2, 1))
+    assert "71271" not in before.suggestions["HCPCS"].tolist()
+    _, after = check(rows, addendum_b=(old, new), as_of=dt.date(2022, 2, 1))
+    assert after.suggestions["HCPCS"].tolist()[:1] == ["71271"]
