@@ -49,8 +49,8 @@ COLUMNS = ["file", "row", "rule", "value", "suggested", "label", "reason"]
 KEY = ["file", "row", "rule", "value"]
 SEED = 20261127
 SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv", ".txt"}
-# Sampled and labelled by the suggestions benchmark, with its own sampling (same columns).
-SAMPLED_ELSEWHERE = {"DESCRIPTION-CODE-CONFLICT", "HCPCS-SUGGESTED"}
+# Sampled and labelled by their own benchmarks (suggest_accuracy.py, fee_gap.py), same columns.
+SAMPLED_ELSEWHERE = {"DESCRIPTION-CODE-CONFLICT", "HCPCS-SUGGESTED", "PRICE-BELOW-FEE-SCHEDULE"}
 
 
 def label_path(rule: str) -> Path:
@@ -113,15 +113,14 @@ def text(v) -> str:
 
 
 def keyed(frame: pd.DataFrame) -> pd.Series:
-    return (
-        frame["file"].map(text)
-        + "|"
-        + frame["row"].map(lambda r: text(r).removesuffix(".0"))
-        + "|"
-        + frame["rule"].map(text)
-        + "|"
-        + frame["value"].map(text)
-    )
+    """'file|row|rule|value', the identity a label is matched on."""
+    keys = [
+        f"{text(f)}|{text(r).removesuffix('.0')}|{text(u)}|{text(v)}"
+        for f, r, u, v in zip(
+            frame["file"], frame["row"], frame["rule"], frame["value"], strict=True
+        )
+    ]
+    return pd.Series(keys, index=frame.index, dtype="object")
 
 
 def read_labels(rule: str) -> pd.DataFrame:
@@ -172,8 +171,11 @@ def write_samples(
     ]
     loud = noise(findings, files)
     loud = loud[loud["per_1000"].gt(100) & loud["severity"].eq("warning")]
+    live = set(keyed(findings))
     for rule in rules:
         old = read_labels(rule)
+        if len(old):  # a sampled row nobody labelled, whose finding is gone, is dropped
+            old = old[old["label"].ne("") | keyed(old).isin(live)]
         have = set(keyed(old)) if len(old) else set()
         new = sample(findings, rule, n, have)
         for file in loud.loc[loud["rule"].eq(rule), "file"]:
@@ -187,7 +189,7 @@ def write_samples(
         rows["row"] = rows["row"].map(lambda r: text(r).removesuffix(".0"))
         rows = rows[COLUMNS].map(text)
         merged = pd.concat([old, rows], ignore_index=True) if len(old) else rows
-        if len(new):
+        if len(merged):
             merged.to_csv(label_path(rule), index=False, quoting=csv.QUOTE_MINIMAL)
         if context is not None:
             context.mkdir(parents=True, exist_ok=True)  # named by rule id
@@ -212,16 +214,19 @@ def write_samples(
 
 
 def report(findings: pd.DataFrame | None) -> pd.DataFrame:
-    """Precision per rule from the label files; with findings, only labels still firing."""
+    """Precision per rule from the label files; with findings, only labels still firing. A
+    rule these runs do not exercise (a fee schedule not loaded here) keeps all its labels and
+    shows no "gone" count."""
     live = set(keyed(findings)) if findings is not None else None
+    ran = set(findings["rule"]) if findings is not None else set()
     rows = []
     for path in sorted(LABELS.glob("*.csv")):
         labels = pd.read_csv(path, dtype="str", keep_default_na=False)
         if labels.empty or "label" not in labels:
             continue
         labels = labels[labels["label"].isin(["right", "wrong", "debatable"])]
-        gone = 0
-        if live is not None and len(labels):
+        gone = None
+        if live is not None and len(labels) and set(labels["rule"]) & ran:
             fires = keyed(labels).isin(live).to_numpy()
             gone = int((~fires).sum())
             labels = labels[fires]

@@ -366,6 +366,7 @@ def test_user_hcpcs_file_replaces_the_bundled_release(tmp_path):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_real_cms_files():
     level2, mods, rel, _ = read_cms_hcpcs(REALDATA / "hcpcs" / "HCPC2020_OCT_ANWEB.xlsx")
     assert (len(level2), len(mods)) == (6825, 371)
@@ -624,3 +625,33 @@ def test_real_addendum_b_history():
     # As of 2018-07-01 they were all valid: nothing deleted, nothing unknown.
     s = statuses(ref, ["74241", "74245", "99218", "99201", "11100", "77059"], "2018-07-01")
     assert not s["deleted"].any() and not s["known"].eq(False).any()
+
+
+def test_run_takes_addendum_b_repeated_or_a_folder(tmp_path, releases):
+    """The --addendum-b plumbing: repeated on `run`, or a folder; the summary names each."""
+    import json
+
+    from tests.conftest import write_csv
+    from tests.test_cli import invoke
+
+    cdm = write_csv(tmp_path / "cdm.csv", [line_2018("74245", "UGI W/SMALL BOWEL", "0320")])
+    one = releases / "OPPS_AddendumB_2019_January.csv"
+    two = releases / "OPPS_AddendumB_2020_January.csv"
+    for args in (["--addendum-b", one, "--addendum-b", two], ["--addendum-b", releases]):
+        out = tmp_path / "summary.json"
+        result = invoke(
+            "run",
+            cdm,
+            *args,
+            "--as-of",
+            "2020-02-01",
+            "--summary-json",
+            out,
+            "-o",
+            tmp_path / "r.xlsx",
+        )
+        assert result.exit_code == 1, result.output
+        run = json.loads(out.read_text())["runs"][0]
+        assert run["by_rule"].get("HCPCS-DELETED") == 1
+        named = [r for r in run["reference"] if "OPPS Addendum B" in r]
+        assert len(named) == (2 if len(args) == 4 else 3)
