@@ -24,6 +24,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -198,9 +199,27 @@ def _paths(value: Path | Sequence[Path] | None) -> list[Path]:
 def load_fee_schedules(
     clfs: Path | Sequence[Path] | None = None, addendum_b: Path | Sequence[Path] | None = None
 ) -> FeeSchedules:
-    """Every CLFS file given, and the payment rates of every Addendum B file given."""
-    opps = [read_opps_rates(p) for p in addendum_b_files(addendum_b)]
-    return FeeSchedules([read_clfs(p) for p in _paths(clfs)], [s for s in opps if s is not None])
+    """Every CLFS file given, and the payment rates of every Addendum B file given (a folder
+    gives its Addendum B files, as for the code sets)."""
+    opps = [_cached(read_opps_rates, p) for p in addendum_b_files(addendum_b)]
+    clfs_schedules = [_cached(read_clfs, p) for p in _paths(clfs)]
+    return FeeSchedules(clfs_schedules, [s for s in opps if s is not None])
+
+
+def _cached(reader, path: Path):
+    """Read once per process per file version: a batch compares many chargemasters with the
+    same schedules."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return reader(path)  # the reader words the error
+    return _read_version(reader, path.resolve(), st.st_mtime_ns, st.st_size)
+
+
+@cache
+def _read_version(reader, path: Path, _mtime: int, _size: int):
+    return reader(path)
 
 
 def pick(schedules: Iterable[Schedule], as_of: dt.date) -> tuple[Schedule | None, str]:

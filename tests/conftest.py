@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import is_hypothesis_test, settings
 from openpyxl import Workbook
 
 from chargemaster.pipeline import RunOptions, run
@@ -19,6 +21,30 @@ REALDATA = SHARED / "realdata"
 needs_shared = pytest.mark.skipif(
     not (REALDATA / "cdm").is_dir(), reason="../shared/realdata is not present in this checkout"
 )
+
+# Hypothesis: a handful of examples in the default run, full strength in the slow run (CI runs
+# both). HYPOTHESIS_PROFILE=full|fast overrides.
+settings.register_profile("fast", max_examples=10, deadline=None)
+settings.register_profile("full", max_examples=100, deadline=None)
+
+
+def _slow_run(config) -> bool:
+    return (config.getoption("markexpr", "") or "").strip() == "slow"
+
+
+def pytest_configure(config):
+    settings.load_profile(
+        os.environ.get("HYPOTHESIS_PROFILE") or ("full" if _slow_run(config) else "fast")
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: `pytest -m slow` keeps property tests
+def pytest_collection_modifyitems(config, items):
+    if _slow_run(config):
+        for item in items:
+            if is_hypothesis_test(getattr(item, "obj", None)):
+                item.add_marker(pytest.mark.slow)
+
 
 HEADER = ["Charge Code", "Description", "Rev Code", "HCPCS", "Modifier", "Price", "Status"]
 

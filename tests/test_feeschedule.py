@@ -465,3 +465,19 @@ def test_rule_skipped_without_a_price_column(check, clfs_q2):
     f = result.findings
     skipped = f[f["rule"].eq("RULE-SKIPPED") & f["value"].eq(RULE)]
     assert skipped["message"].tolist() == [f"{RULE} did not run: it needs a price column."]
+
+
+def test_addendum_b_folder_gives_one_schedule_per_release(tmp_path):
+    folder = tmp_path / "opps"
+    folder.mkdir()
+    addendum_b_xlsx(folder / "OPPS_AddendumB_2023_January.xlsx", [("93306", "S", 500.0)])
+    addendum_b_xlsx(folder / "OPPS_AddendumB_2026_April.xlsx", [("93306", "S", 558.25)])
+    (folder / "notes.csv").write_text("not an addendum\n", encoding="utf-8")
+    fees = load_fee_schedules(None, folder)
+    assert [s.release.name for s in fees.opps] == [
+        "OPPS Addendum B 2023-01",
+        "OPPS Addendum B 2026-04",
+    ]
+    chosen, stale = pick(fees.opps, dt.date(2026, 5, 1))
+    assert (chosen.rates["rate"].tolist(), stale) == ([558.25], "")
+    assert load_fee_schedules(None, folder).opps[0] is fees.opps[0]  # read once per process

@@ -93,7 +93,6 @@ def write_text(path, data):
 
 
 @settings(
-    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

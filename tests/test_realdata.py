@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from chargemaster.cli import app
 from tests.conftest import REALDATA, needs_shared
 
-pytestmark = needs_shared
+pytestmark = [needs_shared, pytest.mark.slow]
 
 CASES = [
     # file, sheet, header row, item lines, non-item rows

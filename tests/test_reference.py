@@ -366,6 +366,7 @@ def test_user_hcpcs_file_replaces_the_bundled_release(tmp_path):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_real_cms_files():
     level2, mods, rel, _ = read_cms_hcpcs(REALDATA / "hcpcs" / "HCPC2020_OCT_ANWEB.xlsx")
     assert (len(level2), len(mods)) == (6825, 371)

@@ -181,6 +181,7 @@ def _soffice():
     return exe
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_the_report(sample_report, tmp_path):
     exe = _soffice()
     result, path, _ = sample_report
@@ -247,6 +248,7 @@ def test_coded_output_changes_only_code_cells(tmp_path, suffix):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_coded_output_of_a_real_export(tmp_path):
     path = REALDATA / "cdm" / "ca_los_robles_2018_cdm.xlsx"
     result = run(RunOptions(path, as_of=AS_OF))

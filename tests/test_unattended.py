@@ -314,6 +314,7 @@ def test_log_file_has_timestamps(tmp_path):
     assert text[:4].isdigit()  # 2026-... timestamp first
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_the_previous_report_intact(tmp_path):
     """Kill -9 while the report is being written: last night's report is untouched."""
     rows = [line(code=str(100000 + i), hcpcs="85025", price=str(62 + i % 7)) for i in range(60000)]
