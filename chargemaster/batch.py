@@ -58,6 +58,8 @@ def summary_of(result: Result, report: Path, exit_code: int) -> dict[str, Any]:
         "lines": s["lines"],
         "active_lines": s["active_lines"],
         "skipped_rows": s["skipped_rows"],
+        "skipped_by_kind": s.get("skipped_detail", {}),
+        "columns": s.get("columns", []),
         "statically_coded": s["statically_coded"],
         "as_of": s["as_of"],
         "reference": s["reference"],
@@ -81,6 +83,8 @@ def failure_summary(job: Job, message: str) -> dict[str, Any]:
         "lines",
         "active_lines",
         "skipped_rows",
+        "skipped_by_kind",
+        "columns",
         "statically_coded",
         "as_of",
         "cpt_checked",
@@ -343,6 +347,8 @@ ROLLUP_HEADERS = [
     "Report",
     "Input SHA-256",
     "Error",
+    "Rows Skipped",
+    "Skipped By Kind",
 ]
 
 
@@ -368,10 +374,12 @@ def write_rollup(path: Path, summaries: list[dict[str, Any]], protect: list[Path
                     s["outputs"]["report"],
                     s["input_sha256"],
                     s["error"],
-                ]
+                    s["skipped_rows"],
+                    ", ".join(f"{v} {k}" for k, v in (s.get("skipped_by_kind") or {}).items()),
+                ],
             )
-        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 12
-        widths = [50, 8, 9, 10, 12, 10, 10, 10, 16, 40, 40, 60]
+        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * len(ROLLUP_HEADERS)
+        widths = [50, 8, 9, 10, 12, 10, 10, 10, 16, 40, 40, 60, 12, 40][: len(ROLLUP_HEADERS)]
         counts = dict.fromkeys(range(3, 9), "count")
         book.table("Facilities", ROLLUP_HEADERS, columns, widths=widths, formats=counts)
         by_rule = [

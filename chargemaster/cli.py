@@ -158,7 +158,20 @@ def run_command(
         typer.Option("--config", help="Site TOML config [default: the built-in defaults]."),
     ] = None,
     sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Sheet to read [default: found automatically].")
+        list[str] | None,
+        typer.Option(
+            "--sheet",
+            help="Sheet to read; repeat it, or 'all', to read every part of the chargemaster "
+            "(one report per sheet) [default: found automatically].",
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="ROLE=HEADER: the column of a role (charge_code, description, revenue_code, "
+            "hcpcs, modifiers, price, ...), whatever names or values say. Repeatable.",
+        ),
     ] = None,
     header_row: Annotated[
         int | None,
@@ -253,7 +266,13 @@ def run_command(
         raise _fail(f"{baseline}: with several inputs, --baseline must be a folder of reports")
     if many and coded_output is not None:
         raise _fail("--coded-output takes a single chargemaster, not several")
-    if not many and output is not None and output.is_dir():
+    sheets = list(sheet or [])
+    several_sheets = len(sheets) > 1 or any(s.lower() == "all" for s in sheets)
+    if several_sheets and coded_output is not None:
+        raise _fail("--coded-output takes a single sheet, not several")
+    if several_sheets and output is not None and not output.is_dir():
+        raise _fail(f"{output}: with several sheets, -o must be an existing folder")
+    if not many and not several_sheets and output is not None and output.is_dir():
         output = output / default_output(inputs[0]).name
     if coded_output is not None and coded_output.suffix.lower() not in (".xlsx", ".csv"):
         raise _fail(f"{coded_output}: the coded output must end in .xlsx or .csv")
@@ -267,15 +286,23 @@ def run_command(
         inputs[0],
         code_map,
         config,
-        sheet,
+        sheets[0] if len(sheets) == 1 and not several_sheets else None,
         header_row,
         day,
         hcpcs_file,
         tuple(addendum_b or ()) or None,
         cpt_list,
+        columns=_columns(column or []),
         clfs=tuple(clfs or ()),
     )
-    job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
+    if several_sheets:
+        try:
+            job_list = plan_sheet_jobs(inputs, sheets, base, output, fail_on.value, debug)
+        except ChargemasterError as exc:
+            raise _fail(str(exc)) from None
+        many = True
+    else:
+        job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
         raise _fail("two inputs would write the same report name; give them distinct names")
     references = [hcpcs_file, cpt_list, *(addendum_b or []), *(clfs or [])]
@@ -317,6 +344,38 @@ def run_command(
     raise typer.Exit(code)
 
 
+def _columns(pairs: list[str]) -> dict[str, tuple[str, ...]] | None:
+    """--column ROLE=HEADER, repeated: role -> header names."""
+    out: dict[str, tuple[str, ...]] = {}
+    for pair in pairs:
+        role, sep, header = pair.partition("=")
+        if not sep or not role.strip() or not header.strip():
+            raise _fail(f"--column {pair}: write it as ROLE=HEADER, e.g. --column price='STD AMT'")
+        out[role.strip()] = (*out.get(role.strip(), ()), header.strip())
+    return out or None
+
+
+def plan_sheet_jobs(inputs, sheets, base, output, fail_on, debug):
+    """One job per sheet part of each input: the named sheets, or with 'all' the chosen sheet
+    and every sheet that looks like a further part of the same chargemaster."""
+    from dataclasses import replace
+
+    from .batch import Job
+    from .fields import field_specs
+    from .reader import sheet_parts
+
+    specs = field_specs("chargemaster", load_config(base.config).aliases)
+    job_list = []
+    for path in inputs:
+        names = sheet_parts(path, specs) if any(s.lower() == "all" for s in sheets) else sheets
+        for name in names:
+            safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip()) or "sheet"
+            target = (output or path.parent) / f"{path.stem}.{safe}.report.xlsx"
+            opts = replace(base, chargemaster=path, sheet=name)
+            job_list.append(Job(opts, target, None, fail_on, debug, None))
+    return job_list
+
+
 def _execute(job_list, workers, debug) -> list[dict[str, Any]]:
     return run_jobs(job_list, 1 if debug else workers)
 
@@ -327,13 +386,14 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
     if out.is_terminal and ok:
         # Narrow columns only (fits 80 columns); the paths follow, one per line.
         table = Table(title="chargemaster", show_lines=False)
-        for col in ("Input", "Lines", "Errors", "Warnings", "Info", "Coded", "Seconds"):
+        for col in ("Input", "Lines", "Skipped", "Errors", "Warnings", "Info", "Coded", "Seconds"):
             table.add_column(col, justify="left" if col == "Input" else "right", overflow="fold")
         for s in ok:
             c = s["counts"]
             table.add_row(
                 Path(s["input"]).name,
                 f"{s['lines']:,}",
+                f"{s['skipped_rows']:,}",
                 f"{c['error']:,}",
                 f"{c['warning']:,}",
                 f"{c['info']:,}",
@@ -358,6 +418,9 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
                 f"{_plural(c['info'], 'info')}; "
                 f"{_plural(s['statically_coded'], 'line')} statically coded."
             )
+        if s.get("skipped_rows") and not out.is_terminal:
+            kinds = ", ".join(f"{v:,} {k}" for k, v in s["skipped_by_kind"].items())
+            typer.echo(f"Rows not read as lines: {s['skipped_rows']:,} ({kinds}).")
         typer.echo(f"Report: {s['outputs']['report']}")
         if s["outputs"].get("coded"):
             typer.echo(f"Coded chargemaster: {s['outputs']['coded']}")
