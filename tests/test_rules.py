@@ -415,6 +415,9 @@ def test_every_line_rule_of_the_catalog_is_declared():
         "REFERENCE-STALE",
         "DESCRIPTION-CODE-CONFLICT",
         "HCPCS-SUGGESTED",
+        # Found when the run is compared and written (batch.py), not by a line rule: issue 12.
+        "CELL-OVERSIZE",
+        "BASELINE-MISMATCH",
     }
     line_rules = {
         rid for rid, r in RULES.items() if not r.pending and not rid.startswith("MAP-")
