@@ -410,6 +410,9 @@ def test_every_line_rule_of_the_catalog_is_declared():
     others = {
         "COLUMN-MISSING",
         "COLUMN-UNMAPPED",
+        "COLUMN-INFERRED",
+        "LINES-SKIPPED",
+        "SHEET-NOT-READ",
         "RULE-SKIPPED",
         "REFERENCE-STALE",
         "DESCRIPTION-CODE-CONFLICT",
