@@ -1,13 +1,27 @@
-"""How often the suggester finds the code a hospital actually used.
+"""How far the suggestions and DESCRIPTION-CODE-CONFLICT can be trusted, on real chargemasters.
 
-For each real chargemaster in ../shared/realdata/cdm (with OPPS Addendum B April 2026 loaded),
-hide the code of every active ancillary line that carries a valid one, suggest, and count how
-often the hidden code is the first candidate (top-1) or among the three (top-3): overall and for
-lab, radiology and Level II lines; plus the time per 1,000 lines.
+Three modes (REAL defaults to ../shared/realdata beside the checkout):
 
-Run:  python benchmarks/suggest_accuracy.py [path/to/shared/realdata]
+  python benchmarks/suggest_accuracy.py [REAL]            top-1 / top-3 accuracy
+  python benchmarks/suggest_accuracy.py --sample [REAL]   refresh the label files' samples
+  python benchmarks/suggest_accuracy.py --labels          precision from the labels, threshold
+
+Accuracy: for each real chargemaster in REAL/cdm (with OPPS Addendum B April 2026 loaded), hide
+the code of every active ancillary line that carries a valid one, suggest, and count how often
+the hidden code is the first candidate (top-1) or among the three (top-3): overall and for lab,
+radiology and Level II lines; plus the time per 1,000 lines.
+
+Sample: run the tool on the real files and a few of the corpus, and draw (fixed seed, stratified
+by file; suggestions also by score band) DESCRIPTION-CODE-CONFLICT findings and the first
+candidate of uncoded lines into benchmarks/labels/description_code_conflict.csv and
+hcpcs_suggested.csv. Labels already given to the same finding with the same suggestion are
+kept; a finding whose suggestion changed gets an empty label, to be judged again by hand.
+
+Labels: precision per rule (debatable counts half) and, for the first candidate, precision
+against score, which sets suggest.SHOW_SCORE.
 """
 
+import argparse
 import datetime as dt
 import sys
 import time
@@ -15,13 +29,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from chargemaster.pipeline import RunOptions, run
-from chargemaster.refcheck import code_status
-from chargemaster.rules import code_family
-from chargemaster.suggest import Suggester, local_index, reference_catalog
+# Measure the checkout this file lives in, not whichever chargemaster is installed.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-REAL = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[2] / "shared/realdata"
-ADDENDUM_B = REAL / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
+from chargemaster import suggest  # noqa: E402
+from chargemaster.pipeline import RunOptions, run  # noqa: E402
+from chargemaster.refcheck import code_status  # noqa: E402
+from chargemaster.rules import code_family  # noqa: E402
+from chargemaster.suggest import Suggester, local_index, reference_catalog  # noqa: E402
+
 AS_OF = dt.date(2026, 4, 1)
 FILES = [
     "ca_barton_memorial_2018_cdm.xlsx",
@@ -31,49 +48,179 @@ FILES = [
     "ca_uc_davis_2019_cdm.csv",
     "tx_md_anderson_2018_hospital_charges.csv",
 ]
+# Corpus files the tool reads that have uncoded ancillary lines or coded imaging lines.
+CORPUS = [
+    "ca_chomp_monterey_2018_cdm_all.xlsx",
+    "ca_redwood_memorial_2018_cdm_all.xlsx",
+    "ca_barlow_respiratory_2018_cdm.xls",
+    "ca_eastern_plumas_2018_cdm.xls",
+    "ca_jerold_phelps_2018_cdm.xls",
+    "ca_colorado_river_2018_cdm.csv",
+    "ca_sutter_lakeside_2022_standard_charges.csv",
+    "ca_usc_norris_2018_cdm_all.xlsx",
+]
+LABELS = ROOT / "benchmarks" / "labels"
+CONFLICT_LABELS = LABELS / "description_code_conflict.csv"
+SUGGEST_LABELS = LABELS / "hcpcs_suggested.csv"
+COLUMNS = ["file", "row", "rule", "value", "suggested", "label", "reason"]
+SEED = 11
+# Score bands and how many first candidates to draw per file from each, so that precision can
+# be read against score (more from the top band, where the threshold is expected).
+BANDS = [(0.0, 0.6, 2), (0.6, 0.75, 2), (0.75, 1.01, 8)]
+CONFLICTS_PER_FILE = 12
 
-totals = []
-for name in FILES:
-    result = run(RunOptions(REAL / "cdm" / name, addendum_b=ADDENDUM_B, as_of=AS_OF))
-    frame, ref, config = result.lines.frame, result.reference, result.config
-    code = frame["coded_hcpcs"]
-    status = code_status(code, ref, AS_OF)
-    valid = status["known"].fillna(False).astype(bool) & ~status["deleted"]
-    hidden = (
-        frame["active"] & frame["ancillary"] & code.notna() & valid & frame["description"].notna()
-    )
-    known = frame[~hidden & code.notna() & valid & frame["description"].notna()]
-    suggester = Suggester(reference_catalog(ref, config, AS_OF), config, local_index(known))
-    rows = frame[hidden]
-    started = time.perf_counter()
-    items = [
-        (d, None if pd.isna(f) else f)
-        for d, f in zip(rows["description"], rows["family"], strict=True)
-    ]
-    results = suggester.candidates_many(items)
-    for truth, cands in zip(rows["coded_hcpcs"], results, strict=True):
-        codes = [c for c, _, _ in cands]
-        totals.append(
-            {"file": name, "truth": truth, "top1": codes[:1] == [truth], "top3": truth in codes}
+
+def accuracy(real: Path) -> None:
+    addendum_b = real / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
+    totals = []
+    for name in FILES:
+        result = run(RunOptions(real / "cdm" / name, addendum_b=addendum_b, as_of=AS_OF))
+        frame, ref, config = result.lines.frame, result.reference, result.config
+        code = frame["coded_hcpcs"]
+        status = code_status(code, ref, AS_OF)
+        valid = status["known"].fillna(False).astype(bool) & ~status["deleted"]
+        hidden = (
+            frame["active"]
+            & frame["ancillary"]
+            & code.notna()
+            & valid
+            & frame["description"].notna()
         )
-    seconds = time.perf_counter() - started
-    n = len(rows)
-    print(f"{name}: {n:,} lines, {seconds / max(n, 1) * 1000:.2f} s per 1,000 lines")
+        known = frame[~hidden & code.notna() & valid & frame["description"].notna()]
+        suggester = Suggester(reference_catalog(ref, config, AS_OF), config, local_index(known))
+        rows = frame[hidden]
+        started = time.perf_counter()
+        items = [
+            (d, None if pd.isna(f) else f)
+            for d, f in zip(rows["description"], rows["family"], strict=True)
+        ]
+        results = suggester.candidates_many(items)
+        for truth, cands in zip(rows["coded_hcpcs"], results, strict=True):
+            codes = [c for c, _, _ in cands]
+            totals.append(
+                {"file": name, "truth": truth, "top1": codes[:1] == [truth], "top3": truth in codes}
+            )
+        seconds = time.perf_counter() - started
+        n = len(rows)
+        print(f"{name}: {n:,} lines, {seconds / max(n, 1) * 1000:.2f} s per 1,000 lines")
 
-df = pd.DataFrame(totals)
-df["kind"] = code_family(df["truth"].astype("str"), config.code_families).fillna("other")
-df.loc[df["truth"].str.fullmatch(r"[A-Z]\d{4}"), "kind"] = "level II"
+    df = pd.DataFrame(totals)
+    df["kind"] = code_family(df["truth"].astype("str"), config.code_families).fillna("other")
+    df.loc[df["truth"].str.fullmatch(r"[A-Z]\d{4}"), "kind"] = "level II"
+
+    def line(label, part):
+        return (
+            f"{label:<10} n={len(part):>6,}  top-1 {part['top1'].mean():.3f}  "
+            f"top-3 {part['top3'].mean():.3f}"
+        )
+
+    print(line("overall", df))
+    for kind in ("lab", "radiology", "level II", "drugs", "other"):
+        part = df[df["kind"].eq(kind)]
+        if len(part):
+            print(line(kind, part))
 
 
-def line(label, part):
-    return (
-        f"{label:<10} n={len(part):>6,}  top-1 {part['top1'].mean():.3f}  "
-        f"top-3 {part['top3'].mean():.3f}"
-    )
+def _merge(new: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Keep a label already given to the same finding with the same suggestion."""
+    key = ["file", "row", "rule", "value", "suggested"]
+    if path.exists():
+        old = pd.read_csv(path, dtype="str", keep_default_na=False)
+        new = new.drop(columns=["label", "reason"]).merge(
+            old[[*key, "label", "reason"]], on=key, how="left"
+        )
+    return new.fillna({"label": "", "reason": ""})[COLUMNS]
 
 
-print(line("overall", df))
-for kind in ("lab", "radiology", "level II", "drugs", "other"):
-    part = df[df["kind"].eq(kind)]
-    if len(part):
-        print(line(kind, part))
+def sample(real: Path) -> None:
+    addendum_b = real / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
+    paths = [real / "cdm" / f for f in FILES] + [real / "cdm" / "corpus" / f for f in CORPUS]
+    conflicts, firsts, review = [], [], []
+    for path in paths:
+        result = run(RunOptions(path, addendum_b=addendum_b, as_of=AS_OF))
+        frame, found = result.lines.frame, result.findings
+        dcc = found[found["rule"].eq("DESCRIPTION-CODE-CONFLICT")]
+        dcc = dcc.sample(min(len(dcc), CONFLICTS_PER_FILE), random_state=SEED)
+        for f in dcc.itertuples():
+            conflicts.append([path.name, f.row, f.rule, f.value, f.suggested or "", "", ""])
+            review.append(f"C {path.name} {f.row}: {f.message}")
+        table = result.suggestions
+        first = table[table["Rank"].eq(1)]
+        for low, high, per_band in BANDS:
+            band = first[first["Score"].ge(low) & first["Score"].lt(high)]
+            for s in band.sample(min(len(band), per_band), random_state=SEED).itertuples():
+                firsts.append(
+                    [
+                        path.name,
+                        s.Row,
+                        "HCPCS-SUGGESTED",
+                        s.Description,
+                        f"{s.HCPCS} ({s.Score:.2f})",
+                        "",
+                        "",
+                    ]  # fmt: skip
+                )
+                rev = frame.at[s.Row, "revenue_code"] if "revenue_code" in frame else None
+                review.append(
+                    f"S {path.name} {s.Row} rev={rev} fam={frame.at[s.Row, 'family']}: "
+                    f"{s.Description!r} -> {s.HCPCS} ({s.Score:.2f}) {s.Reason}"
+                )
+    LABELS.mkdir(parents=True, exist_ok=True)
+    for rows, path in ((conflicts, CONFLICT_LABELS), (firsts, SUGGEST_LABELS)):
+        out = _merge(pd.DataFrame(rows, columns=COLUMNS).astype("str"), path)
+        out.to_csv(path, index=False)
+        print(f"{path.relative_to(ROOT)}: {len(out)} rows, {out['label'].eq('').sum()} to label")
+    print("\n".join(review))
+
+
+def _precision(labels: pd.Series) -> float:
+    points = labels.map({"right": 1.0, "debatable": 0.5, "wrong": 0.0})
+    return float(points.mean())
+
+
+def precision() -> None:
+    for path in (CONFLICT_LABELS, SUGGEST_LABELS):
+        df = pd.read_csv(path, dtype="str", keep_default_na=False)
+        done = df[df["label"].ne("")]
+        print(
+            f"{path.name}: n={len(done)} labelled of {len(df)}, precision "
+            f"{_precision(done['label']):.3f} (right {done['label'].eq('right').sum()}, "
+            f"debatable {done['label'].eq('debatable').sum()}, "
+            f"wrong {done['label'].eq('wrong').sum()})"
+        )
+    conflicts = pd.read_csv(CONFLICT_LABELS, dtype="str", keep_default_na=False)
+    named = conflicts[conflicts["suggested"].ne("") & conflicts["label"].ne("")]
+    if len(named):
+        print(
+            f"  conflicts naming a code: n={len(named)}, precision {_precision(named['label']):.3f}"
+        )
+    df = pd.read_csv(SUGGEST_LABELS, dtype="str", keep_default_na=False)
+    df = df[df["label"].ne("")]
+    df["score"] = df["suggested"].str.extract(r"\(([\d.]+)\)")[0].astype(float)
+    print("first candidate: precision at and above each score (shown in Issues from there)")
+    best = None
+    for t in sorted(df["score"].unique()):
+        above = df[df["score"].ge(t)]
+        p = _precision(above["label"])
+        print(f"  score >= {t:.2f}: n={len(above):>3}  precision {p:.3f}")
+        if best is None and p >= 0.8:
+            best = t
+    print(f"lowest score where the first candidate is right at least 8 times in 10: {best}")
+    print(f"suggest.SHOW_SCORE = {suggest.SHOW_SCORE}")
+    shown = df[df["score"].ge(suggest.SHOW_SCORE)]
+    print(f"shown in Issues: n={len(shown)}, precision {_precision(shown['label']):.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("real", nargs="?", type=Path, default=ROOT.parent / "shared/realdata")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--sample", action="store_true")
+    mode.add_argument("--labels", action="store_true")
+    args = parser.parse_args()
+    if args.sample:
+        sample(args.real)
+    elif args.labels:
+        precision()
+    else:
+        accuracy(args.real)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -48,14 +48,28 @@ _SHORTLIST_SCORER = fuzz.token_set_ratio
 
 
 MIN_SCORE = 0.35  # below this a candidate is noise (benchmarks/suggest_accuracy.py)
+# Issues (the Suggested column, HCPCS-SUGGESTED, the code a conflict names) shows a candidate
+# only from this score up; below it, candidates stay on the Suggestions sheet. Measured by hand
+# on benchmarks/labels/hcpcs_suggested.csv (python benchmarks/suggest_accuracy.py --labels):
+# first candidates scoring 0.70 or more were right 0.882 of the time (n=38, debatable half),
+# and at every cut from 0.63 up at least 0.8; below 0.60, 4.5 in 15 (a margin is kept, as other
+# hospitals' files will differ).
+SHOW_SCORE = 0.70
+AGREE_BONUS = 0.06  # per key term a descriptor states in agreement with the description
+BRAND_PENALTY = 0.1  # a brand-specific drug code ('midazolam (seizalam)') for a generic line
 _SHORTLIST = 15
 
 
 @cache
-def _table() -> tuple[re.Pattern, dict[str, str], dict[str, str], frozenset[str]]:
-    raw = tomllib.loads(
+def _raw() -> dict:
+    return tomllib.loads(
         resources.files("chargemaster").joinpath("abbreviations.toml").read_text("utf-8")
     )
+
+
+@cache
+def _table() -> tuple[re.Pattern, dict[str, str], dict[str, str], frozenset[str]]:
+    raw = _raw()
     phrases = {k.upper(): v for k, v in raw["phrases"].items()}
     parts = []
     for p in sorted(phrases, key=len, reverse=True):
@@ -64,6 +78,11 @@ def _table() -> tuple[re.Pattern, dict[str, str], dict[str, str], frozenset[str]
     pattern = re.compile("|".join(parts))
     words = {k.upper(): v.upper() for k, v in raw["words"].items()}
     return pattern, phrases, words, frozenset(w.upper() for w in raw["noise"]["words"])
+
+
+@cache
+def _body_table() -> dict[str, frozenset[str]]:
+    return {k.upper(): frozenset(v) for k, v in _raw()["body"].items()}
 
 
 def tokens(text: str) -> list[str]:
@@ -98,17 +117,99 @@ class Terms:
     # Angiography descriptors abbreviate "with or without contrast" (MRA) and "with contrast,
     # including noncontrast images" (CTA) as "w/o & w/dye": their contrast term is no guide.
     angio: bool = False
+    body: frozenset[str] = frozenset()  # regions named (abbreviations.toml [body])
+    modality: str | None = None  # XRAY, CT, CTA, MRI, MRA, ULTRASOUND, NM, PET
+    joint: str | None = None  # extremity MRI/CT: joint / other than joint
 
 
 _VIEWS = re.compile(
-    r"(\d+)\s*(?:(-|/|TO|OR)\s*(\d+|>|MORE)|(\+|OR MORE|PLUS))?\s*(?:V|VW|VWS|VIEW|VIEWS)\b"
+    r"(<\s*|LESS THAN\s+|LESS\s+|FEWER THAN\s+)?(\d+)\s*"
+    r"(?:(-|/|TO|OR)\s*(\d+|>|MORE)|(\+|OR MORE|PLUS))?\s*(?:V|VW|VWS|VIEW|VIEWS)(\+|\b)"
 )
+
+# Spine levels as CDMs and Addendum B write them ("neck spine" is cervical, "chest spine"
+# thoracic); a bare "spine" covers every level.
+_SPINE = [
+    (re.compile(r"\b(?:NECK SPINE|C SPINE|CERVICAL|CERVICOTHORACIC)\b"), "CSPINE"),
+    (
+        re.compile(
+            r"\b(?:CHEST SPINE|T SPINE|THORAC SPINE|THORACIC|THORACOLMB|THORACOLUMBAR"
+            r"|CERVICOTHORACIC)\b"
+        ),
+        "TSPINE",
+    ),
+    (
+        re.compile(
+            r"\b(?:L SPINE|LUMBAR|LUMBOSACRAL|L S SPINE|L 2 SPINE|THORACOLMB|THORACOLUMBAR|LUMB)\b"
+        ),
+        "LSPINE",
+    ),
+]
+_ALL_SPINE = frozenset({"CSPINE", "TSPINE", "LSPINE"})
+_UPPER = frozenset({"SHOULDER", "HUMERUS", "ELBOW", "FOREARM", "WRIST", "HAND"})
+_LOWER = frozenset({"HIP", "FEMUR", "KNEE", "LEG", "ANKLE", "FOOT", "HEEL"})
+_MODALITY = {
+    "XRAY": "XRAY",
+    "FLUORO": "XRAY",
+    "CT": "CT",
+    "CTA": "CTA",
+    "MRI": "MRI",
+    "MRA": "MRA",
+    "ULTRASOUND": "ULTRASOUND",
+    "DOPPLER": "ULTRASOUND",
+    "DUPLEX": "ULTRASOUND",
+    "NM": "NM",
+    "NUCLEAR": "NM",
+    "SPECT": "NM",
+    "PET": "PET",
+    "MAMMO": "MAMMO",
+    "TOMOSYNTHESIS": "DBT",
+}
+
+
+def body_parts(words: list[str]) -> frozenset[str]:
+    """The body regions a text names: 'MRI LOW EX NO JT' -> every lower-extremity region."""
+    text = " ".join(words)
+    levels = set()
+    for pattern, level in _SPINE:
+        if pattern.search(text):
+            levels.add(level)
+    for pattern, _ in _SPINE:
+        text = pattern.sub(" ", text)
+    rest = text.split()
+    table = _body_table()
+    found: set[str] = set()
+    for w in rest:
+        found |= table.get(w, frozenset())
+    if levels:
+        found |= levels
+    elif {"SPINE", "SPINAL", "SPI"} & set(rest):
+        found |= _ALL_SPINE
+    if "EXTREMITY" in rest:
+        upper, lower = "UPPER" in rest, "LOWER" in rest
+        if upper or not lower:
+            found |= _UPPER
+        if lower or not upper:
+            found |= _LOWER
+    return frozenset(found)
+
+
+def _modality(words: list[str], angio: bool) -> str | None:
+    seen = {_MODALITY[w] for w in words if w in _MODALITY}
+    if len(seen) != 1:  # none, or a guided procedure naming two: no single modality
+        return None
+    mode = seen.pop()
+    if angio and mode in ("CT", "MRI"):
+        mode = "CTA" if mode == "CT" else "MRA"
+    return mode
 
 
 def key_terms(words: list[str], text: str = "") -> Terms:
-    """The terms that change the code: contrast, side, views, screening, complete.
+    """The terms that change the code: contrast, side, views, screening, complete, body part,
+    modality.
 
-    ``text`` (the description as written) lets '2-3 VIEWS' and '4/5VWS' read as ranges.
+    ``text`` (the description as written) lets '2-3 VIEWS', '4/5VWS' and '<4VIEWS' read as
+    ranges.
     """
     have = set(words)
     contrast = None
@@ -121,17 +222,22 @@ def key_terms(words: list[str], text: str = "") -> Terms:
             contrast = "with and without"
         elif seen:
             contrast = seen.pop().lower()
-    side = next(
-        (s.lower() for s in ("BILATERAL", "UNILATERAL", "LEFT", "RIGHT") if s in have), None
-    )
+    sides = {s.lower() for s in ("BILATERAL", "UNILATERAL", "LEFT", "RIGHT") if s in have}
+    # "uni/bi" (either) or "LT/RT" (either) states no side; "BILAT" wins over a stray "LT".
+    if sides in ({"bilateral", "unilateral"}, {"left", "right"}) or not sides:
+        side = None
+    else:
+        side = next(s for s in ("bilateral", "unilateral", "left", "right") if s in sides)
     views = None
     match = _VIEWS.search(text.upper()) if text else None
     if match:
-        low = int(match.group(1))
-        if match.group(3):
-            high = None if match.group(3) in (">", "MORE") else int(match.group(3))
+        low = int(match.group(2))
+        if match.group(1):  # "<4 views": fewer than four
+            low, high = 1, low - 1
+        elif match.group(4):
+            high = None if match.group(4) in (">", "MORE") else int(match.group(4))
         else:
-            high = None if match.group(4) else low
+            high = None if match.group(5) or match.group(6) else low
         if "MIN" in text.upper():
             high = None
         views = (low, high)
@@ -141,10 +247,41 @@ def key_terms(words: list[str], text: str = "") -> Terms:
                 n = int(words[i - 1])
                 views = (n, None if have & {"MINIMUM", "MORE", "PLUS"} else n)
                 break
-    purpose = "screening" if "SCREENING" in have else "diagnostic" if "DIAGNOSTIC" in have else None
+    mode = _modality(words, False)
+    # A description cut after 'W' or 'W/' ('...MAXILLOFACIAL AREA,W/*') may have said W/O.
+    cut = bool(re.search(r"(?<![A-Z0-9])W/?[\s*]*$", str(text).upper()))
+    if contrast is None and mode in ("CT", "MRI") and "WITHORWITHOUT" not in have and not cut:
+        # 'MRI BRAIN W WO', 'CT HEAD WO': on CT and MRI a bare with/without is contrast.
+        # Only a trailing with/without: 'W/STRESS IMG', 'W 3D' are not contrast.
+        tail = []
+        for w in reversed(words):
+            if w in ("LEFT", "RIGHT", "BILATERAL") and not tail:
+                continue  # 'CT-LOWER EXTREMITY W/O-RIGHT'
+            if w not in ("WITH", "WITHOUT"):
+                break
+            tail.append(w)
+        if len(set(tail)) == 2:
+            contrast = "with and without"
+        elif len(tail) == 1:
+            contrast = tail[0].lower()
+    # A descriptor naming both ('Screening, diagnostic ... mammography') states no purpose.
+    purposes = have & {"SCREENING", "DIAGNOSTIC"}
+    purpose = purposes.pop().lower() if len(purposes) == 1 else None
     extent = "complete" if "COMPLETE" in have else "limited" if "LIMITED" in have else None
     angio = bool(have & {"MRA", "CTA", "ANGIO", "ANGIOGRAPHY", "ANGIOGRAPH", "ANGIOGPHY"})
-    return Terms(contrast, side, views, purpose, extent, angio)
+    joint = "nonjoint" if "NONJOINT" in have or "NO JOINT" in " ".join(words) else None
+    joint = joint or ("joint" if "JOINT" in have else None)
+    return Terms(
+        contrast,
+        side,
+        views,
+        purpose,
+        extent,
+        angio,
+        body_parts(words),
+        _modality(words, angio),
+        joint,
+    )
 
 
 def _views_text(v: tuple[int, int | None]) -> str:
@@ -152,8 +289,9 @@ def _views_text(v: tuple[int, int | None]) -> str:
     return f"{low}+" if high is None else (f"{low}" if low == high else f"{low}-{high}")
 
 
-def conflicts(a: Terms, b: Terms) -> list[str]:
-    """The key terms on which description a and descriptor b disagree."""
+def conflicts(a: Terms, b: Terms, body: bool = False, modality: bool = False) -> list[str]:
+    """The key terms on which description a and descriptor b disagree. Only terms that both
+    state are compared: a short descriptor is abbreviated, so what it omits proves nothing."""
     out = []
     if a.contrast and b.contrast and a.contrast != b.contrast and not (a.angio or b.angio):
         out.append(f"contrast: {a.contrast} vs {b.contrast}")
@@ -175,7 +313,112 @@ def conflicts(a: Terms, b: Terms) -> list[str]:
         out.append(f"{a.purpose} vs {b.purpose}")
     if a.extent and b.extent and a.extent != b.extent:
         out.append(f"{a.extent} vs {b.extent}")
+    if body and a.body and b.body and not (a.body & b.body):
+        out.append(f"body part: {_regions(a.body)} vs {_regions(b.body)}")
+    if modality and a.modality and b.modality and a.modality != b.modality:
+        out.append(f"{a.modality} vs {b.modality}")
+    if body and a.joint and b.joint and a.joint != b.joint:
+        out.append(f"{a.joint} vs {b.joint}")
     return out
+
+
+def agreements(a: Terms, b: Terms) -> int:
+    """How many of contrast, side, views, purpose and extent both texts state (and, having
+    passed ``conflicts``, agree on): 'SHOULDER 2V+' prefers 'shoulder 2/>' to 'shoulder'."""
+    return sum(
+        bool(x and y)
+        for x, y in (
+            (a.contrast, b.contrast),
+            (a.side, b.side),
+            (a.views, b.views),
+            (a.purpose, b.purpose),
+            (a.extent, b.extent),
+        )
+    )
+
+
+def _regions(parts: frozenset[str]) -> str:
+    if parts == _ALL_SPINE:
+        return "spine"
+    if parts == _UPPER:
+        return "upper extremity"
+    if parts == _LOWER:
+        return "lower extremity"
+    return "/".join(sorted(p.lower() for p in parts))
+
+
+def fits(a: Terms, b: Terms, strict: bool = False) -> bool:
+    """Whether descriptor b may be named for description a: it agrees on every key term that
+    both state, and on body part and modality, which an imaging descriptor always states.
+    ``strict`` (a code named to replace another): b must name a body part a names."""
+    if conflicts(a, b, body=True, modality=True):
+        return False
+    return not (a.body and (strict or b.modality) and not b.body)
+
+
+@cache
+def _not_drug() -> frozenset[str]:
+    return frozenset(w.upper() for w in _raw()["drugs"]["not_drug"])
+
+
+@lru_cache(maxsize=100_000)
+def drug_names(descriptor: str) -> frozenset[str]:
+    """The drug a Level II descriptor names: its first drug word and any brand in brackets
+    ('Injection, ketorolac tromethamine, per 15 mg' -> KETOROLAC)."""
+    upper = str(descriptor).upper()
+    names = set(re.findall(r"\(([A-Z][A-Z-]{3,})", upper))
+    first = next((w for w in re.findall(r"[A-Z]{4,}", upper) if w not in _not_drug()), None)
+    if first:
+        names.add(first)
+    return frozenset(n.split("-")[0] for n in names if n not in _not_drug())
+
+
+@lru_cache(maxsize=100_000)
+def drug_detail(descriptor: str) -> tuple[frozenset[str], frozenset[str], str | None]:
+    """What else a drug descriptor's first clause requires: the other drugs of a combination
+    ('meropenem and vaborbactam'), the variant ('interferon beta-1a' -> 1A), and a brand in
+    brackets ('midazolam (seizalam)')."""
+    upper = re.sub(r"^\s*(INJECTION|INJ)\.?,?\s*", "", str(descriptor).upper())
+    clause = upper.split(",")[0]
+    others = set()
+    for part in re.split(r"\bAND\b|/|&", clause)[1:]:
+        word = next((w for w in re.findall(r"[A-Z]{4,}", part) if w not in _not_drug()), None)
+        if word:
+            others.add(word)
+    variants = frozenset(re.findall(r"(?<![A-Z0-9])\d[A-Z](?![A-Z0-9])", clause))
+    brand = re.search(r"\(([A-Z][A-Z-]{3,})\)", upper)
+    return frozenset(others), variants, brand.group(1) if brand else None
+
+
+def drug_fits(description: str, descriptor: str, names: frozenset[str]) -> bool:
+    """The description names the drug, every drug of a combination, and no other variant."""
+    if not names_drug(description, names):
+        return False
+    others, variants, _ = drug_detail(descriptor)
+    if any(not names_drug(description, frozenset({o})) for o in others):
+        return False
+    said = set(re.findall(r"(?<![A-Z0-9])\d[A-Z](?![A-Z0-9])", str(description).upper()))
+    return not (variants and said and not (variants & said))
+
+
+def names_drug(description: str, names: frozenset[str]) -> bool:
+    """Whether a description names one of the drugs (CDM shorthand cuts names: METHYLPRED)."""
+    if not names:
+        return False
+    for w in re.findall(r"[A-Z]{4,}", str(description).upper()):
+        for n in names:
+            if w == n:
+                return True
+            # A cut word names a drug from 5 letters on ('SULF' is no drug name).
+            k = min(len(n), len(w), 6)
+            if k >= 5 and n[:k] == w[:k]:
+                return True
+    return False
+
+
+# A code written in the description ('88342 IMMUNOCYTOCHEM PANEL'): CPT, Category II/III,
+# PLA or Level II shape.
+_WRITTEN = re.compile(r"(?<![A-Z0-9.])(\d{4}[0-9FTUM]|[A-V]\d{4})(?![A-Z0-9.])")
 
 
 @dataclass
@@ -200,6 +443,12 @@ def reference_catalog(ref: Reference, config: Config, as_of: dt.date) -> Catalog
     table = pd.concat(rows, ignore_index=True).astype("str").drop_duplicates()
     status = code_status(table["code"], ref, as_of)
     usable = status["known"].fillna(True) & ~status["deleted"] & ~status["not_yet"]
+    # Reporting-only codes are never a charge line's code: Category II (####F) and what OPPS
+    # marks "not billable to the MAC" (status M: quality G- and M-codes such as G9899).
+    usable &= ~table["code"].str.fullmatch(r"\d{4}F").to_numpy()
+    if ref.cpt is not None:
+        si = ref.cpt["status"].reindex(table["code"]).fillna("").to_numpy()
+        usable &= si != "M"
     table = table[usable.to_numpy()]
     family = code_family(table["code"], config.code_families)
     return Catalog(
@@ -208,6 +457,17 @@ def reference_catalog(ref: Reference, config: Config, as_of: dt.date) -> Catalog
         [normalize(t) for t in table["text"]],
         [None if pd.isna(f) else f for f in family],
     )
+
+
+# The revenue code says which room did the exam, so which modalities its code cannot name.
+_CROSS = frozenset({"CT", "CTA", "MRI", "MRA"})
+_NOT_MODALITY = {
+    "radiology": _CROSS | {"ULTRASOUND", "NM", "PET"},
+    "ct": frozenset({"MRI", "MRA", "XRAY", "ULTRASOUND", "NM", "PET", "MAMMO", "DBT"}),
+    "mri": frozenset({"CT", "CTA", "XRAY", "ULTRASOUND", "NM", "PET", "MAMMO", "DBT"}),
+    "imaging": _CROSS | {"XRAY"},
+    "nuclear_medicine": _CROSS | {"XRAY", "ULTRASOUND", "MAMMO", "DBT"},
+}
 
 
 def _allowed(line_family: str | None, config: Config) -> set[str | None]:
@@ -231,7 +491,12 @@ class Suggester:
             c: (None if pd.isna(f) else f) for c, f in zip(codes, fams, strict=True)
         }
         self._pools: dict[frozenset, tuple[list[int], list[str]]] = {}
+        self._pool_codes: dict[frozenset, set[str]] = {}
         self._catalog_terms: dict[int, Terms] = {}
+        self._rows: dict[str, list[int]] = {}
+        for i, code in enumerate(self.catalog.codes):
+            self._rows.setdefault(code, []).append(i)
+        self._drugs: dict[str, frozenset[str]] = {}
 
     def _terms(self, i: int) -> Terms:
         cached = self._catalog_terms.get(i)
@@ -240,18 +505,39 @@ class Suggester:
             cached = self._catalog_terms[i] = key_terms(self.catalog.normal[i].split(), text)
         return cached
 
+    def family_of(self, code: str) -> str | None:
+        rows = self._rows.get(code)
+        return self.catalog.family[rows[0]] if rows else None
+
+    def code_texts(self, code: str) -> list[str]:
+        return [self.catalog.normal[i] for i in self._rows.get(code, [])]
+
+    def code_terms(self, code: str) -> list[Terms]:
+        """Key terms of each published descriptor of a code (none when not in the catalog)."""
+        return [self._terms(i) for i in self._rows.get(code, [])]
+
+    def _drug_names(self, code: str) -> frozenset[str]:
+        names = self._drugs.get(code)
+        if names is None:
+            names = frozenset().union(
+                *(drug_names(self.catalog.texts[i]) for i in self._rows.get(code, []))
+            )
+            self._drugs[code] = names
+        return names
+
     def _pool(self, allowed: set[str | None]) -> tuple[list[int], list[str]]:
         key = frozenset(allowed)
         if key not in self._pools:
             idx = [i for i, f in enumerate(self.catalog.family) if f in allowed]
             self._pools[key] = (idx, [self.catalog.normal[i] for i in idx])
+            self._pool_codes[key] = {self.catalog.codes[i] for i in idx}
         return self._pools[key]
 
     def candidates(self, description: str, family: str | None) -> list[tuple[str, float, str]]:
         return self.candidates_many([(description, family)])[0]
 
     def candidates_many(
-        self, items: list[tuple[str, str | None]]
+        self, items: list[tuple[str, str | None]], limit: int = MAX_CANDIDATES
     ) -> list[list[tuple[str, float, str]]]:
         """Up to MAX_CANDIDATES (code, score, reason) per (description, family), best first.
 
@@ -262,7 +548,15 @@ class Suggester:
         for description, family in items:
             words = tokens(description)
             allowed = frozenset(_allowed(family, self.config))
-            queries.append((" ".join(words), key_terms(words, description), allowed))
+            queries.append(
+                (
+                    " ".join(words),
+                    key_terms(words, description),
+                    allowed,
+                    str(description),
+                    family,
+                )
+            )
         shortlist: dict[tuple[str, frozenset], list[int]] = {}
         for allowed in {q[2] for q in queries}:
             pool, choices = self._pool(set(allowed))
@@ -284,7 +578,10 @@ class Suggester:
                 for text, idx, row in zip(chunk, top, scores, strict=True):
                     shortlist[(text, allowed)] = [pool[j] for j in idx if row[j] > 0]
         near = self._near_local({q[0] for q in queries if q[0]})
-        return [self._rank(q, shortlist.get((q[0], q[2]), []), near.get(q[0], [])) for q in queries]
+        return [
+            self._rank(q, shortlist.get((q[0], q[2]), []), near.get(q[0], []))[:limit]
+            for q in queries
+        ]
 
     def _near_local(self, texts: set[str]) -> dict[str, list[tuple[str, float]]]:
         """Same-chargemaster descriptions within 90% of each text."""
@@ -309,29 +606,51 @@ class Suggester:
         return out
 
     def _rank(self, query, shortlist: list[int], near: list[tuple[str, float]]):
-        text, terms, allowed = query
+        text, terms, allowed, raw, family = query
+        barred = _NOT_MODALITY.get(family, frozenset())
         if not text:
             return []
         found: dict[str, tuple[float, str]] = {}
+        self._pool(set(allowed))
+        pool_codes = self._pool_codes[frozenset(allowed)]
+        written = [c for c in _WRITTEN.findall(raw.upper()) if c in pool_codes]
+        for code in written[:1]:
+            found[code] = (1.0, f"code {code} is written in the description")
         exact = self.local.get(text)
-        if exact and self._local_family.get(exact[0]) in allowed:
+        if exact and exact[0] not in found and self._local_family.get(exact[0]) in allowed:
             found[exact[0]] = (1.0, f"same description as charge {exact[1]} coded {exact[0]}")
         for other, score in near:
             code, charge = self.local[other]
-            if code not in found and self._local_family.get(code) in allowed:
+            if (
+                code not in found
+                and self._local_family.get(code) in allowed
+                and not conflicts(terms, key_terms(other.split()), body=True, modality=True)
+            ):
                 found[code] = (
                     score / 100 * 0.95,
                     f"nearly the same description as charge {charge} coded {code}",
                 )
         for i in shortlist:
             code, normal = self.catalog.codes[i], self.catalog.normal[i]
-            if conflicts(terms, self._terms(i)):
+            # An imaging code (radiology family) names its body part: it must name the line's.
+            if not fits(terms, self._terms(i), strict=self.catalog.family[i] == "radiology"):
                 continue
+            if self._terms(i).modality in barred:
+                continue  # an MRI code for an x-ray room line (0320), a CT code on 0610
             score = _SCORE(text, normal)
+            if self.catalog.family[i] == "drugs":
+                # A drug code must name the line's drug, whatever else matches.
+                if not drug_fits(raw, self.catalog.texts[i], self._drug_names(code)):
+                    continue
+                brand = drug_detail(self.catalog.texts[i])[2]
+                if brand and not names_drug(raw, frozenset({brand})):
+                    score -= BRAND_PENALTY  # a brand's own code, for a line naming no brand
+            else:
+                score += AGREE_BONUS * agreements(terms, self._terms(i))
             if code not in found or ("descriptor" in found[code][1] and found[code][0] < score):
                 found[code] = (score, f"matches reference descriptor '{self.catalog.texts[i]}'")
-        ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        return [(c, round(s, 2), r) for c, (s, r) in ranked if s >= MIN_SCORE][:MAX_CANDIDATES]
+        ranked = sorted(found.items(), key=lambda kv: (kv[0] not in written, -kv[1][0], kv[0]))
+        return [(c, round(s, 2), r) for c, (s, r) in ranked if s >= MIN_SCORE][:_SHORTLIST]
 
 
 def local_index(coded: pd.DataFrame) -> dict[str, tuple[str, str]]:
@@ -384,7 +703,10 @@ def suggest_findings(
     for (row, desc, _), cands in zip(items, results, strict=True):
         if not cands:
             continue
-        suggested[row] = "; ".join(f"{c} ({s:.2f})" for c, s, _ in cands)
+        # Issues shows candidates only when the first is trustworthy (SHOW_SCORE); the
+        # Suggestions sheet keeps every candidate for the analyst.
+        if cands[0][1] >= SHOW_SCORE:
+            suggested[row] = "; ".join(f"{c} ({s:.2f})" for c, s, _ in cands)
         for rank, (code, score, reason) in enumerate(cands, start=1):
             table_rows.append([row, frame.at[row, "charge_code"], desc, rank, code, score, reason])
     found = found.copy()
@@ -404,7 +726,7 @@ def suggest_findings(
                 "Nothing was applied: confirm one and add it to the code map.",
             )
         )
-    out.append(_conflicts(lines, suggester, ref, as_of))
+    out.append(_conflicts(lines, suggester, ref, as_of, config))
     table = pd.DataFrame(
         table_rows,
         columns=["Row", "Charge Code", "Description", "Rank", "HCPCS", "Score", "Reason"],
@@ -412,40 +734,132 @@ def suggest_findings(
     return found, out, table
 
 
-def _conflicts(lines: Lines, suggester: Suggester, ref: Reference, as_of: dt.date) -> pd.DataFrame:
+def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
+    """The official descriptor of each code: for Level II the long one (not abbreviated),
+    else Addendum B's short descriptor; NA when none is known."""
+    status = code_status(codes, ref, as_of)
+    long = ref.level2["long_description"]
+    in_l2 = codes.isin(long.index) & codes.str.fullmatch(r"[A-Z]\d{4}").fillna(False)
+    text = pd.Series(long.reindex(codes.where(in_l2).fillna("")).to_numpy(), index=codes.index)
+    return text.where(in_l2).fillna(status["descriptor"])
+
+
+def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
+    a, b = key_terms(tokens(desc), desc), key_terms(tokens(text), text)
+    # Body part is not compared with the line's own code: hand-checked on the real files it was
+    # wrong far more often than right (aortogram vs abdomen, skull vs orbit/ear/fossa, internal
+    # mammary artery vs chest). It still decides which code may be named instead.
+    why = conflicts(a, b)
+    mods = set(re.findall(r"[A-Z0-9]{2}", modifiers.upper()))
+    keep = []
+    for w in why:
+        if w.startswith(("screening", "diagnostic")) and not b.modality:
+            # Outside imaging 'diagnostic' names the service, not a purpose: 'Diagnostic
+            # colonoscopy' (45378 is billed for screening too, with modifier 33), 'Psych
+            # diagnostic evaluation'.
+            continue
+        if w == "side: bilateral vs unilateral" and "50" in mods:
+            continue  # a unilateral code billed bilaterally with modifier 50
+        if w == "side: unilateral vs bilateral" and "52" in mods:
+            continue  # a bilateral code reduced to one side with modifier 52
+        keep.append(w)
+    return keep
+
+
+# Addendum B abbreviates "without, followed by with contrast" as "w/dye" on some codes (75561
+# cardiac MRI, 74262 CT colonography): a description saying with-and-without against such a
+# descriptor is a conflict only when another code says with-and-without explicitly.
+_NEEDS_ALTERNATIVE = "contrast: with and without vs with"
+# A code named instead of the line's own must be the same exam corrected on the conflicting
+# term: its descriptor shares most words with the own code's (token-set similarity, 0-100).
+# 73718 vs 73720 scores 100, 71271 vs 71250 67; ear-wax removal vs middle-ear OCT 44.
+SAME_EXAM = 60
+
+
+def _conflicts(
+    lines: Lines, suggester: Suggester, ref: Reference, as_of: dt.date, config: Config
+) -> pd.DataFrame:
     """DESCRIPTION-CODE-CONFLICT: description vs the code's official descriptor."""
     frame = lines.frame
     active = frame[frame["active"] & frame["coded_hcpcs"].notna() & frame["description"].notna()]
     if active.empty:
         return F.empty()
-    status = code_status(active["coded_hcpcs"], ref, as_of)
+    codes = active["coded_hcpcs"].astype("str")
     # No descriptor known (CPT without Addendum B): nothing to compare.
-    pairs = pd.DataFrame({"desc": active["description"], "text": status["descriptor"]}).dropna()
-    unique = pairs.drop_duplicates()
-    why = {
-        (d, t): "; ".join(conflicts(key_terms(tokens(d), d), key_terms(tokens(t), t)))
-        for d, t in zip(unique["desc"], unique["text"], strict=True)
-    }
-    pairs["why"] = [why[(d, t)] for d, t in zip(pairs["desc"], pairs["text"], strict=True)]
-    pairs = pairs[pairs["why"].ne("")]
+    mods = (
+        active["modifiers"].fillna("").astype("str")
+        if "modifiers" in active
+        else pd.Series("", index=active.index)
+    )
+    fam = code_family(codes, config.code_families)
+    pairs = pd.DataFrame(
+        {
+            "desc": active["description"],
+            "text": _descriptors(codes, ref, as_of),
+            "code": codes,
+            "family": fam.astype("object").where(fam.notna(), None),
+            "mods": mods,
+        }
+    ).dropna(subset=["desc", "text"])
+    keys = list(zip(pairs["desc"], pairs["text"], pairs["family"], pairs["mods"], strict=True))
+    why = {k: _conflict_reasons(k[0], k[1], k[3]) for k in dict.fromkeys(keys)}
+    pairs["why"] = [why[k] for k in keys]
+    pairs = pairs[pairs["why"].map(bool)]
+    if pairs.empty:
+        return F.empty()
+    families = frame["family"].reindex(pairs.index)
+    found = suggester.candidates_many(
+        [(d, None if pd.isna(f) else f) for d, f in zip(pairs["desc"], families, strict=True)],
+        limit=10,
+    )
+    fixes, keep = [], []
+    for (desc, own, own_fam, why, text), cands in zip(
+        pairs[["desc", "code", "family", "why", "text"]].itertuples(index=False),
+        found,
+        strict=True,
+    ):
+        terms = key_terms(tokens(desc), desc)
+        own_terms = key_terms(tokens(text), text)
+        # What the description leaves out, the code it carries says: the code named instead is
+        # the same exam of the same body part, corrected on the conflicting term.
+        # A vague body part ('middle spine': every level) is narrowed by the code's own.
+        body = terms.body & own_terms.body or terms.body or own_terms.body
+        terms = replace(terms, body=body, modality=terms.modality or own_terms.modality)
+        own_text = normalize(text)
+        fix = None
+        options = []
+        for code, score, _ in cands:
+            if code == own or suggester.family_of(code) != own_fam:
+                continue
+            if (
+                max(
+                    (fuzz.token_set_ratio(own_text, t) for t in suggester.code_texts(code)),
+                    default=0,
+                )
+                < SAME_EXAM
+            ):
+                continue  # another service altogether (ear wax removal -> middle-ear OCT)
+            fitting = [t for t in suggester.code_terms(code) if fits(terms, t, strict=True)]
+            if fitting:
+                cover = max(len(t.body & terms.body) for t in fitting)
+                options.append((-cover, -score, code, fitting))
+        if options:
+            # The code covering most of the body parts named ('CT CHEST ABD PELVIS' on an
+            # abdomen-pelvis code: abdomen-pelvis, not pelvis alone), then the best match.
+            cover, score, code, fitting = min(options, key=lambda o: o[:3])
+            fix = (code, -score, fitting)
+        keep.append(
+            why != [_NEEDS_ALTERNATIVE]
+            or (fix is not None and any(t.contrast == "with and without" for t in fix[2]))
+        )
+        fixes.append(fix[0] if fix and fix[1] >= SHOW_SCORE else None)
+    pairs["fix"] = fixes
+    pairs = pairs[keep]
     if pairs.empty:
         return F.empty()
     idx = pairs.index
-    families = frame["family"].reindex(idx)
-    found = suggester.candidates_many(
-        [(d, None if pd.isna(f) else f) for d, f in zip(pairs["desc"], families, strict=True)]
-    )
-    own = frame["coded_hcpcs"].reindex(idx)
-    fix = pd.Series(
-        [
-            next((c for c, _, _ in cands if c != o), None)
-            for cands, o in zip(found, own, strict=True)
-        ],
-        index=idx,
-        dtype="str",
-    )
-    text, why = pairs["text"], pairs["why"]
-    code, desc = frame["coded_hcpcs"].reindex(idx), frame["description"].reindex(idx)
+    fix = pairs["fix"].astype("str").where(pairs["fix"].notna())
+    text, code, desc = pairs["text"], pairs["code"], pairs["desc"]
     advice = ("; " + fix + " fits the description").fillna("")
     return F.make(
         "DESCRIPTION-CODE-CONFLICT",
@@ -461,7 +875,7 @@ def _conflicts(lines: Lines, suggester: Suggester, ref: Reference, as_of: dt.dat
         + " ('"
         + text
         + "') on "
-        + why
+        + pairs["why"].str.join("; ")
         + advice
         + ". Correct the code or the description.",
     )

@@ -78,8 +78,5 @@ STATIC = "static coding"
 declare("HCPCS-ATTACHED", stage=STATIC, needs=("charge_code",), worklist=MISSING_HCPCS)
 declare("HCPCS-MAP-CONFLICT", stage=STATIC, needs=("charge_code",), worklist=CODE_MAP)
 
-# The fee-schedule stage (feeschedule.py) gates itself: it needs a loaded fee schedule and a
-# chosen price column, and reports its own RULE-SKIPPED; declared here for its worklist.
-FEE_SCHEDULE = "fee schedule"
-declare("PRICE-BELOW-FEE-SCHEDULE", stage=FEE_SCHEDULE, worklist=PRICES)
-SELF_GATED = frozenset({"PRICE-BELOW-FEE-SCHEDULE"})
+# Fee schedules (feeschedule.py): needs a price; without a loaded schedule it says so itself.
+declare("PRICE-BELOW-FEE-SCHEDULE", stage="fee schedule", needs=("price",), worklist=PRICES)
