@@ -53,6 +53,8 @@ def summary_of(result: Result, report: Path, exit_code: int) -> dict[str, Any]:
         "lines": s["lines"],
         "active_lines": s["active_lines"],
         "skipped_rows": s["skipped_rows"],
+        "skipped_by_kind": s.get("skipped_detail", {}),
+        "columns": s.get("columns", []),
         "statically_coded": s["statically_coded"],
         "as_of": s["as_of"],
         "reference": s["reference"],
@@ -76,6 +78,8 @@ def failure_summary(job: Job, message: str) -> dict[str, Any]:
         "lines",
         "active_lines",
         "skipped_rows",
+        "skipped_by_kind",
+        "columns",
         "statically_coded",
         "as_of",
         "cpt_checked",
@@ -220,6 +224,8 @@ ROLLUP_HEADERS = [
     "Report",
     "Input SHA-256",
     "Error",
+    "Rows Skipped",
+    "Skipped By Kind",
 ]
 
 
@@ -259,6 +265,8 @@ def write_rollup(path: Path, summaries: list[dict[str, Any]], protect: list[Path
                     s["outputs"]["report"],
                     s["input_sha256"],
                     s["error"],
+                    s["skipped_rows"],
+                    ", ".join(f"{v} {k}" for k, v in (s.get("skipped_by_kind") or {}).items()),
                 ],
             )
         ws.freeze_panes(1, 0)

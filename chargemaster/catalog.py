@@ -44,21 +44,18 @@ RULES: dict[str, Rule] = {
             I,
             "input",
             "Column role decided from its content",
-            pending="issue 10: column roles by content",
         ),
         Rule(
             "LINES-SKIPPED",
             W,
             "input",
             "Rows below the header not read as lines",
-            pending="issue 10: skipped-row accounting",
         ),
         Rule(
             "SHEET-NOT-READ",
             W,
             "input",
             "Another sheet looks like part of the chargemaster",
-            pending="issue 10: several sheet parts",
         ),
         Rule(
             "CELL-OVERSIZE",

@@ -129,7 +129,22 @@ def run_command(
         ),
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Site TOML config.")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read.")] = None,
+    sheet: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sheet",
+            help="Sheet to read; repeat it, or 'all', to read every part of the chargemaster "
+            "(one report per sheet).",
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="ROLE=HEADER: the column of a role (charge_code, description, revenue_code, "
+            "hcpcs, modifiers, price, ...), whatever names or values say. Repeatable.",
+        ),
+    ] = None,
     header_row: Annotated[
         int | None, typer.Option("--header-row", min=1, help="1-based header row.")
     ] = None,
@@ -209,19 +224,33 @@ def run_command(
         raise _fail(f"{baseline}: with several inputs, --baseline must be a folder of reports")
     if many and coded_output is not None:
         raise _fail("--coded-output takes a single chargemaster, not several")
+    sheets = list(sheet or [])
+    several_sheets = len(sheets) > 1 or any(s.lower() == "all" for s in sheets)
+    if several_sheets and coded_output is not None:
+        raise _fail("--coded-output takes a single sheet, not several")
+    if several_sheets and output is not None and not output.is_dir():
+        raise _fail(f"{output}: with several sheets, -o must be an existing folder")
     base = RunOptions(
         inputs[0],
         code_map,
         config,
-        sheet,
+        sheets[0] if len(sheets) == 1 and not several_sheets else None,
         header_row,
         _date(as_of),
         hcpcs_file,
         tuple(addendum_b or ()) or None,
         cpt_list,
+        columns=_columns(column or []),
         clfs=tuple(clfs or ()),
     )
-    job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
+    if several_sheets:
+        try:
+            job_list = plan_sheet_jobs(inputs, sheets, base, output, fail_on.value, debug)
+        except ChargemasterError as exc:
+            raise _fail(str(exc)) from None
+        many = True
+    else:
+        job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
         raise _fail("two inputs would write the same report name; give them distinct names")
     protect = [*inputs, *(p for p in (code_map, config) if p is not None)]
@@ -249,6 +278,38 @@ def run_command(
     raise typer.Exit(code)
 
 
+def _columns(pairs: list[str]) -> dict[str, tuple[str, ...]] | None:
+    """--column ROLE=HEADER, repeated: role -> header names."""
+    out: dict[str, tuple[str, ...]] = {}
+    for pair in pairs:
+        role, sep, header = pair.partition("=")
+        if not sep or not role.strip() or not header.strip():
+            raise _fail(f"--column {pair}: write it as ROLE=HEADER, e.g. --column price='STD AMT'")
+        out[role.strip()] = (*out.get(role.strip(), ()), header.strip())
+    return out or None
+
+
+def plan_sheet_jobs(inputs, sheets, base, output, fail_on, debug):
+    """One job per sheet part of each input: the named sheets, or with 'all' the chosen sheet
+    and every sheet that looks like a further part of the same chargemaster."""
+    from dataclasses import replace
+
+    from .batch import Job
+    from .fields import field_specs
+    from .reader import sheet_parts
+
+    specs = field_specs("chargemaster", load_config(base.config).aliases)
+    job_list = []
+    for path in inputs:
+        names = sheet_parts(path, specs) if any(s.lower() == "all" for s in sheets) else sheets
+        for name in names:
+            safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip()) or "sheet"
+            target = (output or path.parent) / f"{path.stem}.{safe}.report.xlsx"
+            opts = replace(base, chargemaster=path, sheet=name)
+            job_list.append(Job(opts, target, None, fail_on, debug, None))
+    return job_list
+
+
 def _execute(job_list, workers, debug) -> list[dict[str, Any]]:
     return run_jobs(job_list, 1 if debug else workers)
 
@@ -258,13 +319,14 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
     ok = [s for s in summaries if not s["error"]]
     if out.is_terminal and ok:
         table = Table(title="chargemaster", show_lines=False)
-        for col in ("Input", "Lines", "Errors", "Warnings", "Info", "Coded", "Report"):
+        for col in ("Input", "Lines", "Skipped", "Errors", "Warnings", "Info", "Coded", "Report"):
             table.add_column(col, justify="right" if col not in ("Input", "Report") else "left")
         for s in ok:
             c = s["counts"]
             table.add_row(
                 Path(s["input"]).name,
                 f"{s['lines']:,}",
+                f"{s['skipped_rows']:,}",
                 f"{c['error']:,}",
                 f"{c['warning']:,}",
                 f"{c['info']:,}",
@@ -288,6 +350,9 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
                 f"{c['error']:,} errors, {c['warning']:,} warnings, {c['info']:,} info; "
                 f"{s['statically_coded']:,} lines statically coded."
             )
+            if s.get("skipped_rows"):
+                kinds = ", ".join(f"{v:,} {k}" for k, v in s["skipped_by_kind"].items())
+                typer.echo(f"Rows not read as lines: {s['skipped_rows']:,} ({kinds}).")
             typer.echo(f"Report: {s['outputs']['report']}")
             if s["outputs"].get("coded"):
                 typer.echo(f"Coded chargemaster: {s['outputs']['coded']}")

@@ -8,7 +8,7 @@ or a value of the wrong type is an error that names the key, never a silent fall
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,14 @@ from .errors import ConfigError
 DEFAULTS_TEXT = resources.files("chargemaster").joinpath("defaults.toml").read_text("utf-8")
 
 # Tables whose keys are the user's own names (families, code families, rule ids, fields).
-_OPEN_TABLES = {"families", "department_families", "code_families", "severity", "aliases"}
+_OPEN_TABLES = {
+    "families",
+    "department_families",
+    "code_families",
+    "severity",
+    "aliases",
+    "columns",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,8 @@ class Config:
     severity: dict[str, str]
     aliases: dict[str, tuple[str, ...]]
     source: str = "built-in defaults"
+    # role -> header names, set by hand: they win over header names and content
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     price_placeholder: PricePlaceholder = PricePlaceholder((), ())
     price_inconsistent: PriceInconsistent = PriceInconsistent((), False, False)
     fee_schedule: FeeScheduleConfig = FeeScheduleConfig()
@@ -205,6 +214,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             raw["price_inconsistent"]["exclude_local"],
         ),
         fee_schedule=fee,
+        columns=_columns(raw.get("columns", {})),
     )
 
 
@@ -241,3 +251,18 @@ def _ranges(codes: tuple[str, ...], key: str) -> tuple[str, ...]:
         if len(lo) != 5 or (hi and len(hi) != 5):
             raise ConfigError(f"config: {key}: bad range '{rng}'")
     return codes
+
+
+def _columns(raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """[columns] role = "HEADER" (or a list): the column of a role, whatever names or values say."""
+    from .fields import field_specs
+
+    known = {s.name for s in field_specs("chargemaster")}
+    out = {}
+    for role, value in raw.items():
+        if role not in known:
+            raise ConfigError(
+                f"config: columns: unknown role '{role}' (roles: {', '.join(sorted(known))})"
+            )
+        out[role] = (value,) if isinstance(value, str) else _strings(value, f"columns.{role}")
+    return out

@@ -325,6 +325,9 @@ def fee_findings(
     """(findings, the lines below Medicare with price, rate, gap and source for the report;
     None when no fee schedule is loaded)."""
     below = pd.DataFrame({c: pd.Series([], dtype="object") for c in EMPTY_BELOW})
+    headers = list(lines.prices.columns)
+    if not headers:  # the registry's RULE-SKIPPED says it needs a price column
+        return [], None
     if not schedules.loaded:
         return [
             F.make(
@@ -337,18 +340,8 @@ def fee_findings(
             )
         ], None
     df = lines.frame
-    headers = list(lines.prices.columns)
     fee = config.fee_schedule
     column, why = price_column(headers, fee.price_column)
-    if not headers:
-        return [
-            F.make(
-                "RULE-SKIPPED",
-                row=header_row,
-                value=RULE,
-                message=f"{RULE} did not run: it needs a price column.",
-            )
-        ], below
     if column is None and fee.price_column not in ("first", *_PRICE_KINDS):
         return [
             F.make(

@@ -18,6 +18,35 @@ IDENTIFYING = ("charge_code", "revenue_code", "hcpcs", "price")
 # the outpatient code decides HCPCS questions (OPPS claims), then a generic one, then inpatient.
 REVENUE_FIELDS = ("revenue_code_op", "revenue_code", "revenue_code_ip")
 
+# The line table (Result.lines.frame): one row per chargemaster line, index = source row.
+# Declared here once; the pipeline checks every run against it.
+LINE_COLUMNS: dict[str, str] = {
+    "charge_code": "the charge code, cleaned",
+    "description": "the description, cleaned",
+    "department": "department, if a column gives it",
+    "status": "status as written",
+    "coding_method": "coding method (hard/soft), if a column gives it",
+    "revenue_description": "revenue-code description, if a column gives it",
+    "revenue_code": "the line's 4-digit revenue code (first usable revenue column)",
+    "revenue_col": "the column the revenue code came from",
+    "hcpcs": "the line's HCPCS/CPT code, repaired (first non-blank code column)",
+    "hcpcs_col": "the column the code came from (or the first code column)",
+    "hcpcs_repaired": "True when the code was repaired",
+    "modifiers": "modifiers, space-separated (modifier columns, then split from the code)",
+    "modifiers_col": "the column the modifiers came from",
+    "price": "the line's price (first numeric price column)",
+    "price_col": "the column the price came from",
+    "price_text_bad": "True when a price cell is text that is not a number",
+    "active": "False for inactive status or a past end date",
+    "family": "revenue-code family (lab, radiology, ...)",
+    "soft": "True for soft-coded lines (coded at charge entry)",
+    "ancillary": "True for a family static coding applies to",
+    "requires_hcpcs": "True for a family that must carry a HCPCS code",
+    "coded_hcpcs": "the code after static coding",
+    "coded_modifiers": "the modifiers after static coding",
+    "code_source": "where the coded HCPCS came from (chargemaster or code map)",
+}
+
 
 def schemas_dir() -> Path:
     """``schemas/`` of an installed wheel (inside the package) or of a source checkout."""

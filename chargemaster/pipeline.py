@@ -22,9 +22,9 @@ from .codemap import CodeMap, apply_code_map, read_code_map
 from .config import Config, load_config
 from .errors import InputError
 from .feeschedule import fee_findings, load_fee_schedules
-from .fields import REVENUE_FIELDS, field_specs
+from .fields import LINE_COLUMNS, REVENUE_FIELDS, field_specs
 from .prepare import Lines, prepare
-from .reader import Table, read_table
+from .reader import Table, columns_table, read_table, reading_findings
 from .refcheck import reference_findings
 from .reference import Reference, load_reference
 from .rules import run_rules
@@ -46,6 +46,8 @@ class RunOptions:
     # OPPS Addendum B: CPT codes become checkable; several releases (or a folder) date them.
     addendum_b: Path | tuple[Path, ...] | None = None
     cpt_list: Path | None = None  # a plain list of valid CPT codes
+    # role -> header names (--column ROLE=HEADER); win over [columns] of the configuration
+    columns: dict[str, tuple[str, ...]] | None = None
     clfs: tuple[Path, ...] = ()  # CMS lab fee schedules, one per release (PRICE-BELOW-FEE-SCHEDULE)
 
 
@@ -88,10 +90,23 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
 
     t = time.perf_counter()
     config = load_config(options.config)
-    as_of = options.as_of or dt.date.today()
     step(f"Reading {options.chargemaster}")
+    table = read_input(options, config)
+    t = lap("read", t)
+    return check_table(table, options, config, step, started, timings)
+
+
+def read_input(options: RunOptions, config: Config) -> Table:
+    """The chargemaster of ``options`` as a Table of its lines; unusable input raises."""
     specs = field_specs("chargemaster", config.aliases)
-    table = read_table(options.chargemaster, specs, options.sheet, options.header_row)
+    columns = {**config.columns, **(options.columns or {})}
+    table = read_table(
+        options.chargemaster,
+        specs,
+        options.sheet,
+        options.header_row,
+        columns={k: list(v) for k, v in columns.items()} or None,
+    )
     if not table.fields.get("description"):
         raise InputError(
             f"{options.chargemaster}: no description column in the header row "
@@ -103,7 +118,29 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
             f"{options.chargemaster}: {where}has no chargemaster lines under the header row "
             f"{table.header_row}: is the export empty or cut short?"
         )
-    t = lap("read", t)
+    return table
+
+
+def check_table(
+    table: Table,
+    options: RunOptions,
+    config: Config,
+    step: Callable[[str], None] | None = None,
+    started: float | None = None,
+    timings: dict[str, float] | None = None,
+) -> Result:
+    """Every check on a table already read (from a file, or from a DataFrame by the API)."""
+    step = step or (lambda _msg: None)
+    started = started if started is not None else time.perf_counter()
+    timings = timings if timings is not None else {}
+    as_of = options.as_of or dt.date.today()
+
+    def lap(name: str, t0: float) -> float:
+        timings[name] = round(time.perf_counter() - t0, 3)
+        log.debug("stage %s: %.3f s", name, timings[name])
+        return time.perf_counter()
+
+    t = time.perf_counter()
     step("Loading reference code sets")
     reference = load_reference(options.hcpcs_file, options.addendum_b, options.cpt_list)
     fees = load_fee_schedules(options.clfs, options.addendum_b)
@@ -112,7 +149,7 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     lines = prepare(table, config, as_of, reference)
     t = lap("repair", t)
     active_rows = lines.frame.index[lines.frame["active"]]
-    parts = [lines.findings]
+    parts = [lines.findings, *reading_findings(table)]
     parts.append(
         contract_findings(
             lines.check.loc[active_rows],
@@ -144,6 +181,9 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     else:
         code_map_applied = code_map
     parts.extend(apply_code_map(lines.frame, code_map_applied, config))
+    undeclared = set(LINE_COLUMNS) ^ set(lines.frame.columns)
+    if undeclared:  # the line table is declared once (fields.LINE_COLUMNS): a stage drifted
+        raise RuntimeError(f"line table columns differ from LINE_COLUMNS: {sorted(undeclared)}")
     t = lap("static coding", t)
     parts.extend(run_rules(lines, config, has, reference, as_of, table.header_row))
     parts.extend(reference_findings(lines, reference, as_of, table.letters, table.header_row))
@@ -160,13 +200,17 @@ def run(options: RunOptions, progress: Callable[[str], None] | None = None) -> R
     frame = lines.frame
     stats = {
         "input": str(options.chargemaster),
-        "input_sha256": sha256_of(options.chargemaster),
+        "input_sha256": sha256_of(options.chargemaster)
+        if Path(options.chargemaster).is_file()
+        else "",
         "sheet": table.sheet,
         "header_row": table.header_row,
         "lines": len(frame),
         "active_lines": int(frame["active"].sum()),
         "skipped_rows": int(sum(table.skipped.values())),
         "skipped_detail": dict(table.skipped),
+        "columns": columns_table(table),
+        "other_parts": [p.grid.sheet for p in table.parts],
         # Code cells holding a configured "no code" placeholder ('0', 'NONE'), read as blank.
         "code_placeholders": dict(lines.placeholders),
         "ancillary_lines": int((frame["ancillary"] & frame["active"]).sum()),

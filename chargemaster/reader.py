@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from .errors import InputError
-from .fields import IDENTIFYING, REVENUE_FIELDS, FieldSpec, map_headers, normalize_header
+from .fields import REVENUE_FIELDS, FieldSpec, normalize_header
+from .roles import MULTIPLE, Assignment, Decision, assign_roles, money, profile
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -38,6 +40,7 @@ class Grid:
     rows: list[list[Any]]
     encoding: str = ""
     delimiter: str = ""
+    filled: list[int] | None = None  # filled cells per row, computed once when needed
 
 
 @dataclass
@@ -54,6 +57,11 @@ class Table:
     skipped: Counter = field(default_factory=Counter)  # non-item rows by kind
     encoding: str = ""
     delimiter: str = ""
+    roles: list[Decision] = field(default_factory=list)  # how each column got its field
+    rejected: list[Decision] = field(default_factory=list)  # names the values overruled
+    skipped_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # row, kind, text
+    rows_below: int = 0  # rows between the header and the last non-blank row
+    parts: list = field(default_factory=list)  # other sheets that look like further parts
 
     def col(self, field_name: str) -> str | None:
         cols = self.fields.get(field_name)
@@ -166,7 +174,16 @@ def _read_workbook(path: Path) -> list[Grid]:
                 "renamed?); export the chargemaster again as .xlsx or .csv"
             )
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        if suffix in (".xlsx", ".xlsm") and magic.startswith(_CFB):
+            # A legacy .xls saved under an .xlsx name (or an encrypted workbook): let calamine
+            # go by the content, not the name.
+            try:
+                with path.open("rb") as fh:
+                    book = CalamineWorkbook.from_filelike(fh)
+            except Exception:  # encrypted: from_path says "password"
+                book = CalamineWorkbook.from_path(str(path))
+        else:
+            book = CalamineWorkbook.from_path(str(path))
         grids = []
         for name in book.sheet_names:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -242,28 +259,169 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _row_fields(row: list[Any], index: dict[str, tuple[str, int]]) -> set[str]:
-    found = set()
-    for value in row:
-        if isinstance(value, str) and value.strip():
-            hit = index.get(normalize_header(value))
+SAMPLE_ROWS = 150  # rows below a candidate header that are profiled to judge it
+FULL_SAMPLE_ROWS = 2500  # and below the chosen header (the first ones and as many spread out)
+# Words of a header row that make it a statistics form (averages, case counts, percent
+# changes), not a line list: AB 1045 "average charge" forms, "top 25" lists, variance sheets.
+_SUMMARY = re.compile(
+    r"\b(average|avg|ave|mean|median|percent|variance|cases|totalcases)\b|%|/case|per case",
+    re.I,
+)
+# A part of the chargemaster that is not its general list (pharmacy, supplies).
+_SPECIALISED = re.compile(r"pharm|drug|\brx\b|medication|suppl|\bndc\b", re.I)
+
+
+@dataclass
+class Candidate:
+    """A sheet's header row and the reading of the columns under it."""
+
+    grid: Grid
+    row: int  # 0-based
+    headers: list[str]
+    assignment: Assignment
+    lines: int  # rows below with two or more filled cells (an estimate of the line count)
+    summary: str = ""  # the header cell that makes this a statistics form, if any
+    infer: bool = True  # content may decide roles (False: names only)
+
+    def valid(self, required: tuple[str, ...] = ("description",)) -> bool:
+        a = self.assignment
+        others = ("charge_code", "revenue_code", "hcpcs", "price")
+        return (
+            all(a.has(r) for r in required)
+            and any(a.has(r) for r in others if r not in required)
+            or (len(required) > 1 and all(a.has(r) for r in required))
+        )
+
+    @property
+    def richness(self) -> int:
+        weights = {"description": 3, "charge_code": 2, "revenue_code": 2, "hcpcs": 2, "price": 2}
+        return sum(w for r, w in weights.items() if self.assignment.has(r))
+
+    @property
+    def specialised(self) -> bool:
+        return bool(_SPECIALISED.search(self.grid.sheet + " " + " ".join(self.headers)))
+
+    def describe(self) -> str:
+        where = f"sheet '{self.grid.sheet}' " if self.grid.sheet else ""
+        return f"{where}row {self.row + 1}"
+
+
+def _filled_counts(grid: Grid) -> list[int]:
+    if grid.filled is None:
+        grid.filled = [sum(1 for v in row if cell_text(v).strip()) for row in grid.rows]
+    return grid.filled
+
+
+def _filled(row: list[Any]) -> list[str]:
+    return [t for t in (cell_text(v).strip() for v in row) if t]
+
+
+def _looks_like_header(row: list[Any]) -> bool:
+    """Two or more cells, and names rather than values: at most one number, amount or date."""
+    cells = [v for v in row if cell_text(v).strip()]
+    if len(cells) < 2:
+        return False
+    values = 0
+    for v in cells:
+        number = isinstance(v, (int, float, dt.date)) and not isinstance(v, bool)
+        if number or (isinstance(v, str) and money(v) is not None):
+            values += 1
+    return values <= 1 and values * 3 < len(cells)
+
+
+def _columns_below(
+    rows: list[list[Any]], start: int, width: int, limit: int | None = SAMPLE_ROWS
+) -> tuple[list[list[str]], int]:
+    """Column values of rows below ``start`` with two or more cells: the first ``limit`` rows
+    and as many again spread over the rest (sparse columns fill late), or all with no limit."""
+    picked = range(start, len(rows))
+    if limit is not None and len(rows) - start > 2 * limit:
+        step = max(1, (len(rows) - start - limit) // limit)
+        picked = [*range(start, start + limit), *range(start + limit, len(rows), step)]
+    sample: list[list[str]] = [[] for _ in range(width)]
+    taken = 0
+    for i in picked:
+        texts = [cell_text(v) for v in rows[i]]
+        if sum(1 for t in texts if t.strip()) < 2:
+            continue
+        for j in range(width):
+            sample[j].append(texts[j] if j < len(texts) else "")
+        taken += 1
+    return sample, taken
+
+
+def candidate_at(
+    grid: Grid,
+    r: int,
+    specs: list[FieldSpec],
+    overrides: dict[str, list[str]] | None = None,
+    infer: bool = True,
+    full: bool = False,
+) -> Candidate:
+    """The reading of ``grid`` with its header on row ``r`` (0-based); ``full`` profiles
+    a larger sample (and sparse columns whole)."""
+    rows = grid.rows
+    below = rows[r + 1 : r + 1 + SAMPLE_ROWS * 3] if full is False else rows[r + 1 :]
+    width = max([len(rows[r])] + [len(x) for x in below])
+    header_cells = [cell_text(v) for v in rows[r]] + [""] * (width - len(rows[r]))
+    headers = _unique_headers(header_cells)
+    sample, taken = _columns_below(rows, r + 1, width, FULL_SAMPLE_ROWS if full else SAMPLE_ROWS)
+    if full:  # a sparse column (a third price tier on 4 rows of 11,000) is read whole
+        for j, values in enumerate(sample):
+            if sum(1 for v in values if v.strip()) < 50:
+                sample[j] = [cell_text(x[j]) for x in rows[r + 1 :] if j < len(x)]
+    profiles = {h: profile(vals, taken) for h, vals in zip(headers, sample, strict=True)}
+    named = {
+        h: p for h, c, p in zip(headers, header_cells, profiles.values(), strict=True) if c.strip()
+    }
+    names = dict(zip(headers, header_cells, strict=True))
+    assignment = assign_roles(headers, named, specs, _resolve(overrides, headers), infer, names)
+    lines = sum(1 for n in _filled_counts(grid)[r + 1 :] if n >= 2)
+    summary = next((c.strip() for c in header_cells if _SUMMARY.search(c)), "")
+    return Candidate(grid, r, headers, assignment, lines, summary, infer)
+
+
+def _resolve(overrides: dict[str, list[str]] | None, headers: list[str]) -> dict[str, list[str]]:
+    """--column ROLE=HEADER names matched to this row's headers (spacing and case ignored)."""
+    if not overrides:
+        return {}
+    by_norm = {normalize_header(h): h for h in headers}
+    out: dict[str, list[str]] = {}
+    for role, names in overrides.items():
+        for name in names:
+            hit = by_norm.get(normalize_header(name))
             if hit:
-                found.add(hit[0])
+                out.setdefault(role, []).append(hit)
+    return out
+
+
+def sheet_candidates(
+    grid: Grid,
+    specs: list[FieldSpec],
+    overrides: dict[str, list[str]] | None = None,
+    infer: bool = True,
+    required: tuple[str, ...] = ("description",),
+) -> list[Candidate]:
+    """Every row of the first HEADER_SCAN_ROWS that reads as the header of a chargemaster."""
+    found = []
+    for r, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
+        if not _looks_like_header(row):
+            continue
+        c = candidate_at(grid, r, specs, overrides, infer)
+        if c.valid(required):
+            found.append(c)
     return found
 
 
-def _score(found: set[str], required: tuple[str, ...]) -> tuple[int, int] | None:
-    """None unless the row names every required field and one identifying field."""
-    if any(f not in found for f in required):
+def _best_in_sheet(cands: list[Candidate]) -> Candidate | None:
+    if not cands:
         return None
-    ident = sum(1 for f in IDENTIFYING if f in found or (f == "revenue_code" and _has_rev(found)))
-    if ident < 1:
-        return None
-    return (ident, len(found))
+    return max(cands, key=lambda c: (c.assignment.score(), -c.row))
 
 
-def _has_rev(found: set[str]) -> bool:
-    return bool(found & set(REVENUE_FIELDS))
+def _rank(c: Candidate) -> tuple:
+    # The general list before pharmacy/supply parts; then what it explains; then its size.
+    return (not c.summary, not c.specialised, c.richness, c.lines)
 
 
 def locate_header(
@@ -273,11 +431,10 @@ def locate_header(
     sheet: str | None = None,
     header_row: int | None = None,
     required: tuple[str, ...] = ("description",),
-) -> tuple[Grid, int]:
-    """The sheet and 0-based row of the header; the best-scoring row over all sheets."""
-    from .fields import alias_index
-
-    index = alias_index(specs)
+    overrides: dict[str, list[str]] | None = None,
+    infer: bool = True,
+) -> tuple[Candidate, list[Candidate]]:
+    """The chosen header (sheet, row, column roles) and the best header of every other sheet."""
     if sheet is not None:
         names = [g.sheet for g in grids]
         chosen = [g for g in grids if g.sheet == sheet]
@@ -286,50 +443,58 @@ def locate_header(
                 f"{path}: no sheet named '{sheet}' (sheets: {', '.join(repr(n) for n in names)})"
             )
         grids = chosen
+    per_sheet = []
+    for grid in grids:
+        best = _best_in_sheet(sheet_candidates(grid, specs, overrides, infer, required))
+        if best is not None:
+            per_sheet.append(best)
     if header_row is not None:
-        grid = grids[0] if sheet is not None or len(grids) == 1 else _best_grid(grids, index)
+        grid = (
+            grids[0]
+            if len(grids) == 1
+            else max(per_sheet, key=_rank).grid
+            if per_sheet
+            else grids[0]
+        )
         if header_row < 1 or header_row > len(grid.rows):
             where = f"sheet '{grid.sheet}' " if grid.sheet else ""
             raise InputError(f"{path}: {where}has no row {header_row}")
-        return grid, header_row - 1
-    best: tuple[tuple[int, int], int, Grid, int] | None = None
-    near: list[tuple[int, str, int, set[str]]] = []
-    for order, grid in enumerate(grids):
-        for r, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
-            found = _row_fields(row, index)
-            if found:
-                near.append((len(found), grid.sheet, r + 1, found))
-            score = _score(found, required)
-            if score and (best is None or (score, -order) > (best[0], -best[1])):
-                best = (score, order, grid, r)
-    if best is None:
-        raise InputError(_no_header_message(path, near, required))
-    return best[2], best[3]
+        chosen_c = candidate_at(grid, header_row - 1, specs, overrides, infer)
+        return chosen_c, [c for c in per_sheet if c.grid is not grid]
+    usable = [c for c in per_sheet if not c.summary]
+    if not usable and infer and not any(c.summary for c in per_sheet):
+        # Names alone, as a last resort: a header that names its columns is read even when
+        # its values fit no role (the rules then say what is wrong with them).
+        return locate_header(grids, specs, path, sheet, None, required, overrides, False)
+    if not usable:
+        raise InputError(_not_a_chargemaster(path, grids, per_sheet, required))
+    best = max(usable, key=_rank)
+    return best, [c for c in per_sheet if c is not best]
 
 
-def _best_grid(grids: list[Grid], index: dict[str, tuple[str, int]]) -> Grid:
-    def weight(g: Grid) -> int:
-        return max((len(_row_fields(r, index)) for r in g.rows[:HEADER_SCAN_ROWS]), default=0)
-
-    return max(grids, key=weight)
-
-
-def _no_header_message(
-    path: Path, near: list[tuple[int, str, int, set[str]]], required: tuple[str, ...]
+def _not_a_chargemaster(
+    path: Path, grids: list[Grid], per_sheet: list[Candidate], required: tuple[str, ...]
 ) -> str:
+    forms = [c for c in per_sheet if c.summary]
+    if forms:
+        c = max(forms, key=lambda c: c.lines)
+        return (
+            f"{path}: not a chargemaster line list: {c.describe()} is a summary form "
+            f"('{c.summary}' column, {c.lines:,} rows), not one line per charge item. Run on "
+            "the chargemaster export itself (or use --sheet and --header-row to point at it)."
+        )
+    sizes = [(sum(1 for r in g.rows if _filled(r)), g) for g in grids]
+    lines, grid = max(sizes, key=lambda t: t[0]) if sizes else (0, None)
+    widest = max((len(_filled(r)) for r in grid.rows), default=0) if grid else 0
+    where = f"sheet '{grid.sheet}'" if grid is not None and grid.sheet else "the file"
     names = " and ".join(r.replace("_", " ") for r in required)
-    msg = (
-        f"{path}: no header row found: no row names a {names} column together with a charge "
-        "code, revenue code, HCPCS/CPT or price column"
+    what = "chargemaster line list" if required == ("description",) else "table of that kind"
+    return (
+        f"{path}: no header row found: no row names or shows a {names} column together with "
+        f"a charge code, revenue code, HCPCS/CPT or price column ({where}: {lines:,} non-blank "
+        f"rows, at most {widest} filled cells in a row), so this is not a {what}. Use --sheet "
+        "and --header-row to point at the header, or add aliases in --config."
     )
-    if near:
-        near.sort(key=lambda t: (-t[0], t[1], t[2]))
-        parts = []
-        for _, sheet, row, found in near[:3]:
-            where = f"sheet '{sheet}' row {row}" if sheet else f"line {row}"
-            parts.append(f"{where} ({', '.join(sorted(found))})")
-        msg += "; closest rows: " + "; ".join(parts)
-    return msg + ". Use --sheet and --header-row to point at it, or add aliases in --config."
 
 
 def _unique_headers(cells: list[str]) -> list[str]:
@@ -342,6 +507,17 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return out
 
 
+# Below the last line, a report may print its run parameters as label/value pairs
+# ("Number of Charge Code Printed: 1946", "Price As Of : 10/01/18", "User: ...").
+_LABEL = re.compile(r"^[^:]{2,60}\s?:\s*(\S.*)?$")
+SKIP_KINDS = {
+    "blank": "blank rows",
+    "repeated": "repeated header rows",
+    "single": "title or section rows",
+    "report": "report block after the last line",
+}
+
+
 def read_table(
     path: Path,
     specs: list[FieldSpec],
@@ -349,19 +525,48 @@ def read_table(
     header_row: int | None = None,
     *,
     required: tuple[str, ...] = ("description",),
-    item_fields: tuple[str, ...] = IDENTIFYING,
+    item_fields: tuple[str, ...] | None = None,
+    columns: dict[str, list[str]] | None = None,
+    infer: bool = True,
+    grids: list[Grid] | None = None,
 ) -> Table:
-    """Read ``path`` into a Table of its item lines, every value as text."""
+    """Read ``path`` into a Table of its chargemaster lines, every value as text.
+
+    ``columns`` overrides roles (field -> header names); ``infer`` lets column content decide
+    roles the names do not; ``item_fields`` (code maps) keeps only rows with one of them.
+    """
     path = Path(path)
-    grids = read_grids(path)
-    grid, h = locate_header(grids, specs, path, sheet, header_row, required)
+    grids = grids if grids is not None else read_grids(path)
+    _check_overrides(columns, specs, path)
+    cand, others = locate_header(grids, specs, path, sheet, header_row, required, columns, infer)
+    return table_from(path, cand, others, specs, columns, infer, item_fields)
+
+
+def _check_overrides(columns: dict[str, list[str]] | None, specs: list[FieldSpec], path) -> None:
+    known = {s.name for s in specs}
+    for role in columns or {}:
+        if role not in known:
+            raise InputError(
+                f"--column {role}=...: unknown role '{role}' (roles: {', '.join(sorted(known))})"
+            )
+
+
+def table_from(
+    path: Path,
+    cand: Candidate,
+    others: list[Candidate],
+    specs: list[FieldSpec],
+    columns: dict[str, list[str]] | None = None,
+    infer: bool = True,
+    item_fields: tuple[str, ...] | None = None,
+) -> Table:
+    grid, h = cand.grid, cand.row
     rows = grid.rows
-    width = max((len(r) for r in rows[h : h + 1]), default=0)
     last = len(rows)
     while last > h + 1 and not any(cell_text(v).strip() for v in rows[last - 1]):
         last -= 1
     body = rows[h + 1 : last]
-    width = max([width] + [len(r) for r in body])
+    width = max([len(rows[h])] + [len(r) for r in body])
     where = f"sheet '{grid.sheet}' " if grid.sheet else ""
     if grid.delimiter:  # a delimited file: a record longer than its header shifted its values
         for i, r in enumerate(body):
@@ -372,19 +577,24 @@ def read_table(
                     f"{grid.delimiter!r} without quotes. Quote it or export the file again."
                 )
     header_cells = [cell_text(v) for v in rows[h]] + [""] * (width - len(rows[h]))
-    seen: dict[str, int] = {}
-    for j, cell in enumerate(header_cells):
-        name = " ".join(cell.split())
-        if name and name.lower() in seen:
-            first = column_letter(seen[name.lower()])
-            raise InputError(
-                f"{path}: {where}header row {h + 1}: columns {first} and {column_letter(j)} are "
-                f"both named '{name}'. Rename one so every column is unambiguous."
-            )
-        seen.setdefault(name.lower(), j)
     headers = _unique_headers(header_cells)
-    fields, unmapped = map_headers(headers, specs)
-    # Columns with neither a header nor any value are padding, not data.
+    if columns:
+        resolved = _resolve(columns, headers)
+        for role, names in columns.items():
+            for name, hit in zip(names, resolved.get(role, []) + [None] * len(names), strict=False):
+                if hit is None:
+                    raise InputError(
+                        f"{path}: --column {role}={name}: no column named '{name}' in {where}"
+                        f"header row {h + 1} (headers: {', '.join(headers)})"
+                    )
+    if cand.infer:  # the sample chose the header; every row below decides the roles
+        full = candidate_at(grid, h, specs, columns, True, full=True)
+        cand = full if full.valid() or not cand.valid() else cand
+    assignment = cand.assignment
+    fields = {f: [c for c in cols if c in headers] for f, cols in assignment.fields.items()}
+    fields = {f: cols for f, cols in fields.items() if cols}
+    used = {c for cols in fields.values() for c in cols}
+    unmapped = [c for c in headers if c not in used]
     # Column-wise in one pass each: most cells are already text and are taken as they are.
     padded = (r if len(r) == width else list(r) + [""] * (width - len(r)) for r in body)
     transposed = list(zip(*padded, strict=True)) if body else [()] * width
@@ -408,27 +618,20 @@ def read_table(
     frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
     for name in numeric:
         numeric[name].index = index
-    filled = frame.apply(lambda s: s.str.strip().ne(""))
-    blank = ~filled.any(axis=1)
-    # A row with a single filled cell is a title, page number, section or footer, never a line.
-    lonely = filled.sum(axis=1).eq(1)
-    norm_header = [normalize_header(c) for c in header_cells]
-    repeated = _repeated_header(frame, norm_header)
-    key_cols = [c for f in _expand(item_fields) for c in fields.get(f, [])]
-    if key_cols:
-        has_key = frame[key_cols].apply(lambda s: s.str.strip().ne("")).any(axis=1)
-    else:  # nothing identifies an item: any non-blank row is one
-        has_key = ~blank
-    item = has_key & ~repeated & ~blank & ~lonely
-    skipped = Counter(
-        {
-            "blank rows": int(blank.sum()),
-            "repeated header rows": int((repeated & ~blank).sum()),
-            "section, title or footer rows": int((~item & ~blank & ~repeated).sum()),
-        }
-    )
+    kind = _row_kinds(frame, [normalize_header(c) for c in header_cells])
+    _refuse_print_report(path, where, frame, kind)
+    _refuse_ambiguous_names(path, where, h, header_cells, headers, cand.assignment)
+    if item_fields is not None:  # a code map: a row without a key is not an entry
+        key_cols = [c for f in _expand(item_fields) for c in fields.get(f, [])]
+        if key_cols:
+            has_key = frame[key_cols].apply(lambda s: s.str.strip().ne("")).any(axis=1)
+            kind = kind.mask(kind.eq("") & ~has_key, "single")
+    item = kind.eq("")
+    skipped_rows = _skipped_listing(frame, kind)
+    skipped = Counter(SKIP_KINDS[k] for k in kind[~item])
     data = frame[item].replace("", pd.NA) if len(frame) else frame
     letters = {name: column_letter(j) for j, name in enumerate(headers)}
+    parts = _parts(cand, others)
     return Table(
         path=path,
         sheet=grid.sheet,
@@ -442,7 +645,142 @@ def read_table(
         skipped=+skipped,
         encoding=grid.encoding,
         delimiter=grid.delimiter,
+        roles=[d for d in assignment.decisions if d.column in headers],
+        rejected=assignment.rejected,
+        skipped_rows=skipped_rows,
+        rows_below=len(body),
+        parts=parts,
     )
+
+
+_PAGE = re.compile(r"^page(\s*\d+|\s+\d+\s+of\s+\d+)?$", re.I)
+
+
+def _refuse_print_report(path, where, frame: pd.DataFrame, kind: pd.Series) -> None:
+    """A report printed to pages and pasted into a sheet: its header repeats on every page
+    under 'PAGE n' title lines, and its columns are cut at print positions (values split
+    mid-word, codes shifted between columns), so no column can be trusted."""
+    repeats = int(kind.eq("repeated").sum())
+    if repeats < 3:
+        return
+    pages = int(frame.apply(lambda s: s.str.strip().str.match(_PAGE)).any(axis=1).sum())
+    if pages < 3:
+        return
+    raise InputError(
+        f"{path}: not a chargemaster line list: {where}is a printed report pasted into a "
+        f"spreadsheet ({repeats + 1} page headers, {pages} 'PAGE n' lines): its columns are cut "
+        "at print positions, so values cannot be read as lines. Export the chargemaster as a "
+        "list (.xlsx or .csv) instead."
+    )
+
+
+def _refuse_ambiguous_names(path, where, h, header_cells, headers, assignment) -> None:
+    """Two columns of one name are refused when one of them is a single-valued field (which
+    is the charge code?); two 'Price' columns both read as prices are kept."""
+    single = {c for f, cols in assignment.fields.items() if f not in MULTIPLE for c in cols}
+    seen: dict[str, int] = {}
+    for j, cell in enumerate(header_cells):
+        name = " ".join(cell.split())
+        if not name:
+            continue
+        if name.lower() in seen:
+            i = seen[name.lower()]
+            if (
+                headers[i] in single
+                or headers[j] in single
+                or not (
+                    any(headers[i] in c and headers[j] in c for c in assignment.fields.values())
+                )
+            ):
+                raise InputError(
+                    f"{path}: {where}header row {h + 1}: columns {column_letter(i)} and "
+                    f"{column_letter(j)} are both named '{name}'. Rename one so every column "
+                    "is unambiguous."
+                )
+        seen.setdefault(name.lower(), j)
+
+
+def _row_kinds(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
+    """'' for a chargemaster line, else why the row is not one (a key of SKIP_KINDS).
+
+    A row is a line unless it is blank, repeats the header, holds a single cell (a title,
+    section label or footer), or belongs to the report block after the last line.
+    """
+    if frame.empty:
+        return pd.Series("", index=frame.index, dtype="str")
+    filled = frame.apply(lambda s: s.str.strip().ne(""))
+    count = filled.sum(axis=1)
+    kind = pd.Series("", index=frame.index, dtype="object")
+    kind[count.eq(1)] = "single"
+    kind[_repeated_header(frame, norm_header)] = "repeated"
+    kind[count.eq(0)] = "blank"
+    # The report block: from the bottom up, rows that are blank, single cells or labelled
+    # values, until the first row that is none of these.
+    values = frame.to_numpy()
+    positions = []
+    for i in range(len(frame) - 1, -1, -1):
+        if kind.iat[i] in ("blank", "single", "repeated"):
+            positions.append(i)
+            continue
+        cells = [str(v).strip() for v in values[i] if str(v).strip()]
+        if len(cells) <= 4 and any(_LABEL.match(c) for c in cells):
+            positions.append(i)
+            continue
+        break
+    for i in positions:
+        if kind.iat[i] != "blank":
+            kind.iat[i] = "report"
+    return kind.astype("str")
+
+
+def _skipped_listing(frame: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:
+    """Row, kind and text of every row not read as a line (the Skipped rows sheet)."""
+    skipped = kind[kind.ne("")]
+    if skipped.empty:
+        return pd.DataFrame({"row": [], "kind": [], "text": []})
+    sub = frame.loc[skipped.index]
+    text = [" | ".join(c.strip() for c in r if c.strip())[:500] for r in sub.to_numpy()]
+    return pd.DataFrame(
+        {"row": skipped.index.to_numpy(), "kind": skipped.map(SKIP_KINDS).to_numpy(), "text": text}
+    )
+
+
+def _column_values(c: Candidate, role: str, limit: int = 5000) -> set[str]:
+    cols = c.assignment.fields.get(role) or []
+    if not cols:
+        return set()
+    j = c.headers.index(cols[0])
+    out = set()
+    for row in c.grid.rows[c.row + 1 : c.row + 1 + limit]:
+        if j < len(row):
+            t = " ".join(cell_text(row[j]).upper().split())
+            if t:
+                out.add(t)
+    return out
+
+
+_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
+
+
+def _parts(chosen: Candidate, others: list[Candidate]) -> list[Candidate]:
+    """Other sheets that look like further parts of the same chargemaster.
+
+    Not a part: a statistics form, a copy of another year (both sheet names carry a year, or
+    most of its descriptions are the chosen sheet's), a second view of the same lines.
+    """
+    mine = _column_values(chosen, "description")
+    out = []
+    for c in others:
+        if c.summary or c.grid is chosen.grid or not c.valid():
+            continue
+        years = _YEAR.search(c.grid.sheet), _YEAR.search(chosen.grid.sheet)
+        if all(years) and years[0].group() != years[1].group():
+            continue
+        theirs = _column_values(c, "description")
+        if theirs and mine and len(theirs & mine) >= 0.5 * len(theirs):
+            continue
+        out.append(c)
+    return out
 
 
 def _expand(item_fields: tuple[str, ...]) -> list[str]:
@@ -468,3 +806,122 @@ def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
             norm = frame[col].str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
             same += norm.eq(norm_header[j]).astype(int)
     return same >= max(2, (named + 1) // 2)
+
+
+def table_from_frame(
+    frame: pd.DataFrame,
+    specs: list[FieldSpec],
+    columns: dict[str, list[str]] | None = None,
+    name: str = "<DataFrame>",
+) -> Table:
+    """A Table from a DataFrame already in memory: its columns are the header (row 1), its
+    rows the lines below (rows 2...), read exactly as a sheet would be."""
+    headers = [str(c) for c in frame.columns]
+    rows = [headers, *(list(r) for r in frame.astype("object").itertuples(index=False))]
+    grid = Grid("", rows)
+    path = Path(name)
+    _check_overrides(columns, specs, path)
+    cand = candidate_at(grid, 0, specs, columns, True)
+    if not cand.valid() and not columns:
+        cand = candidate_at(grid, 0, specs, None, False)
+    return table_from(path, cand, [], specs, columns, cand.infer)
+
+
+def sheet_parts(path: Path, specs: list[FieldSpec]) -> list[str]:
+    """The chosen sheet and every other sheet that looks like a further part of it."""
+    grids = read_grids(Path(path))
+    chosen, others = locate_header(grids, specs, Path(path))
+    return [chosen.grid.sheet, *(p.grid.sheet for p in _parts(chosen, others))]
+
+
+ROLE_LABELS = {
+    "charge_code": "charge code",
+    "description": "description",
+    "revenue_code": "revenue code",
+    "revenue_code_ip": "inpatient revenue code",
+    "revenue_code_op": "outpatient revenue code",
+    "hcpcs": "HCPCS/CPT",
+    "modifiers": "modifiers",
+    "price": "price",
+}
+
+
+def columns_table(table: Table) -> list[dict]:
+    """One entry per column: letter, header as written, role, decided by, evidence."""
+    by_col = {d.column: d for d in table.roles}
+    rejected = {d.column: d for d in table.rejected}
+    out = []
+    for h in table.headers:
+        d = by_col.get(h)
+        note = rejected.get(h)
+        evidence = d.evidence if d else ""
+        if note is not None:
+            named = ROLE_LABELS.get(note.role, note.role.replace("_", " "))
+            evidence = f"named like a {named}, but its {note.evidence}" + (
+                f"; {evidence}" if evidence else ""
+            )
+        out.append(
+            {
+                "letter": table.letters[h],
+                "header": h,
+                "role": d.role if d else None,
+                "decided_by": d.by if d else None,
+                "evidence": evidence or None,
+            }
+        )
+    return out
+
+
+def reading_findings(table: Table) -> list[pd.DataFrame]:
+    """COLUMN-INFERRED, LINES-SKIPPED and SHEET-NOT-READ: how the file was read, in findings."""
+    from . import findings as F
+
+    out = []
+    rejected = {d.column: d for d in table.rejected}
+    for d in table.roles:
+        if d.by != "content":
+            continue
+        label = ROLE_LABELS.get(d.role, d.role.replace("_", " "))
+        named = rejected.get(d.column)
+        why = (
+            f"its name suggests a {ROLE_LABELS.get(named.role, named.role)}, but "
+            if named is not None
+            else "its name is not a known alias, but "
+        )
+        out.append(
+            F.make(
+                "COLUMN-INFERRED",
+                message=f"Column '{d.column}' was read as the {label}: {why}{d.evidence}. "
+                f"Set it with --column {d.role}=HEADER or [columns] in the configuration "
+                "if that is wrong.",
+                column=d.column,
+                letter=table.letters.get(d.column),
+                value=d.column,
+                row=table.header_row,
+            )
+        )
+    skipped = int(sum(table.skipped.values()))
+    if skipped > 20 or (table.rows_below and skipped > 0.01 * table.rows_below):
+        detail = ", ".join(f"{v:,} {k}" for k, v in table.skipped.most_common())
+        out.append(
+            F.make(
+                "LINES-SKIPPED",
+                message=f"{skipped:,} of {table.rows_below:,} rows below the header were not "
+                f"read as chargemaster lines ({detail}); the Skipped rows sheet lists each one.",
+                value=str(skipped),
+                row=table.header_row,
+            )
+        )
+    for part in table.parts:
+        out.append(
+            F.make(
+                "SHEET-NOT-READ",
+                message=f"Sheet '{part.grid.sheet}' looks like another part of this "
+                f"chargemaster (its own header on row {part.row + 1}, about {part.lines:,} "
+                f"lines) and was not read. Read it with --sheet '{part.grid.sheet}', or every "
+                "part with --sheet all.",
+                value=part.grid.sheet,
+                row=table.header_row,
+            )
+        )
+    return out

@@ -326,6 +326,7 @@ def _write(result: Result, path: Path) -> None:
         frame = result.changes
         w.table("Changes", CHANGE_HEADERS, [clean_column(frame[c]) for c in CHANGE_HEADERS])
     _rules(w, result)
+    _skipped_rows(w, result)
     _summary(w, summary, view)
     w.book.close()
 
@@ -747,3 +748,44 @@ def _summary(w: _Writer, ws, view: _View) -> None:
     if not s["cpt_checked"]:
         w.put(ws, r, 1, "CPT: checked by shape only (no OPPS Addendum B or CPT list loaded)")
         r += 1
+    _columns_block(w, ws, r + 1, result)
+
+
+COLUMN_HEADERS = ["Column", "Header", "Role", "Decided by", "Evidence"]
+
+
+def _columns_block(w: _Writer, ws, r: int, result: Result) -> int:
+    """The Summary's Columns table: how every column of the input was read, and why."""
+    from .reader import ROLE_LABELS
+
+    w.put(ws, r, 0, "Columns", w.label)
+    r += 1
+    for c, h in enumerate(COLUMN_HEADERS):
+        w.put(ws, r, c, h, w.header)
+    for entry in result.stats.get("columns", []):
+        r += 1
+        role = entry["role"]
+        label = ROLE_LABELS.get(role, role.replace("_", " ")) if role else "(not used)"
+        values = [entry["letter"], entry["header"], label, entry["decided_by"] or ""]
+        for c, v in enumerate([*values, entry["evidence"] or ""]):
+            w.put(ws, r, c, v)
+    return r + 1
+
+
+SKIPPED_HEADERS = ["Row", "Kind", "Text"]
+
+
+def _skipped_rows(w: _Writer, result: Result) -> None:
+    """Every row below the header that was not read as a line: nothing is lost in silence."""
+    listing = result.table.skipped_rows
+    if listing is None or len(listing) == 0:
+        return
+    w.table(
+        "Skipped rows",
+        SKIPPED_HEADERS,
+        [
+            [int(v) for v in listing["row"]],
+            clean_column(listing["kind"]),
+            clean_column(listing["text"]),
+        ],
+    )

@@ -124,6 +124,15 @@ MAPPED = [
 ]
 
 
+PHARMACY = [
+    ("KETOROLAC 30 MG INJ", 38.00),
+    ("ONDANSETRON 4 MG INJ", 42.00),
+    ("CEFAZOLIN 1 GM INJ", 55.00),
+    ("HEPARIN 5000 UNIT INJ", 31.00),
+    ("ACETAMINOPHEN 500 MG TAB", 4.00),
+]
+
+
 class Plan:
     def __init__(self):
         self.rows: list[list] = []
@@ -346,43 +355,53 @@ def write(p: Plan) -> None:
     ws.append(HEADERS)
     for row in p.rows:
         ws.append([None if v in ("", None) else v for v in row])
+    # The export's report block under the list: read as skipped rows, not lines (with the
+    # title block, the section row and the blank row: over 1% of the rows, LINES-SKIPPED).
+    ws.append([])
+    ws.append(["Number of charge codes printed:", len(p.rows)])
+    ws.append(["Printed by:", "CDM export job"])
     for cell in ws[HEADER_ROW]:
         cell.font = Font(bold=True)
     info = wb.create_sheet("Export Info")
     info.append(["Property", "Value"])
     info.append(["Facility", "Mercy General (synthetic)"])
+    # A further part of the same chargemaster, with its own header: SHEET-NOT-READ.
+    rx = wb.create_sheet("Pharmacy CDM")
+    rx.append(["Charge Code", "Drug Description", "Unit Price"])
+    for i, (drug, price) in enumerate(PHARMACY):
+        rx.append([str(40010001 + i), drug, price])
     wb.properties.creator = "chargemaster sample generator"
     wb.save(CDM)
     with MAP.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(p.map_rows)
+    # 'Item #' is no alias: the values (unique ids) make it the charge code (COLUMN-INFERRED).
     price_list = [
-        ["Standard charges (SYNTHETIC SAMPLE)", "", "", ""],
-        ["Procedure Name", "CPT Code", "Revenue Code Description", "Unit Charge"],
-        ["CBC W AUTO DIFF", "85025", "LABORATORY - HEMATOLOGY", "$62"],
-        ["XR CHEST 2 VIEWS", "71046", "RADIOLOGY - DIAGNOSTIC - CHEST X-RAY", "$245"],
-        ["LIPID PANEL", "BLANK", "LABORATORY - CHEMISTRY", "$96"],
-        ["PRIVATE ROOM", "BLANK", "ROOM & BOARD - PRIVATE", "$2,890"],
-        ["FLUOROESTRADIOL F18 PER MCI", "C9060", "NUCLEAR MEDICINE - DIAGNOSTIC", "$1,250"],
+        ["Standard charges (SYNTHETIC SAMPLE)", "", "", "", ""],
+        ["Item #", "Procedure Name", "CPT Code", "Revenue Code Description", "Unit Charge"],
+        ["5001", "CBC W AUTO DIFF", "85025", "LABORATORY - HEMATOLOGY", "$62"],
+        ["5017", "XR CHEST 2 VIEWS", "71046", "RADIOLOGY - DIAGNOSTIC - CHEST X-RAY", "$245"],
+        ["5023", "LIPID PANEL", "BLANK", "LABORATORY - CHEMISTRY", "$96"],
+        ["5042", "PRIVATE ROOM", "BLANK", "ROOM & BOARD - PRIVATE", "$2,890"],
+        ["5068", "FLUOROESTRADIOL F18 PER MCI", "C9060", "NUCLEAR MEDICINE - DIAGNOSTIC", "$1,250"],
     ]
     with PRICE_LIST.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(price_list)
-    # The published list has no charge code, revenue code, modifiers, status or department.
+    # The published list has no revenue code, modifiers, status or department.
     expected = list(p.expected)
     pl = PRICE_LIST.name
-    for _ in ("charge code", "revenue code", "modifiers", "status", "department"):
+    for _ in ("revenue code", "modifiers", "status", "department"):
         expected.append((pl, "COLUMN-MISSING", 2, ""))
-    # The rules that need a column the list lacks (charge code, revenue code, modifiers).
+    expected.append((pl, "COLUMN-INFERRED", 2, "Item #"))
+    expected.append((CDM.name, "LINES-SKIPPED", HEADER_ROW, ""))
+    expected.append((CDM.name, "SHEET-NOT-READ", HEADER_ROW, ""))
+    # The rules that need a column the list lacks (revenue code, modifiers).
     for _rule in (
-        "CHARGE-CODE-MISSING",
-        "CHARGE-CODE-DUPLICATE",
         "REVCODE-MISSING",
         "REVCODE-REPAIRED",
         "PRICE-INCONSISTENT",
         "REVCODE-MALFORMED",
         "REVCODE-UNKNOWN",
         "HCPCS-REVCODE-MISMATCH",
-        "HCPCS-ATTACHED",
-        "HCPCS-MAP-CONFLICT",
         "MODIFIER-MALFORMED",
         "MODIFIER-PCTC-FACILITY",
     ):

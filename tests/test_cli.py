@@ -39,12 +39,12 @@ def test_sample_run_writes_the_report(sample, tmp_path):
     assert (cdm.read_bytes(), os.stat(cdm).st_mtime_ns) == before  # input untouched
     wb = load_workbook(out)
     assert wb.sheetnames[:2] == ["Summary", "Issues"]
-    assert wb.sheetnames[-2:] == ["Chargemaster", "Rules"]
+    assert wb.sheetnames[-3:] == ["Chargemaster", "Rules", "Skipped rows"]
 
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Header row"] == 4
     assert summary["Lines read"] == 308
-    assert summary["Non-item rows skipped"] == 2
+    assert summary["Non-item rows skipped"] == 5  # section, blank, and the report block (3)
     assert summary["Lines statically coded by this run"] == 10
     assert summary["As-of date"] == "2026-10-01"
     assert summary["Tool version"] == f"chargemaster {__version__}"

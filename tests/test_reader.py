@@ -71,8 +71,9 @@ def test_the_sheet_holding_the_chargemaster_is_chosen(tmp_path):
     }
     t = read_table(write_xlsx(tmp_path / "h.xlsx", sheets), SPECS)
     assert (t.sheet, t.header_row) == ("All CDM Items", 4)
-    assert t.data.index.tolist() == [6, 7]
-    assert t.skipped == {"section, title or footer rows": 1}
+    # two cells and a description: a line (the rules flag what it lacks), not lost in silence
+    assert t.data.index.tolist() == [5, 6, 7]
+    assert t.skipped == {}
     assert t.fields["revenue_code_ip"] == ["IPREV"] and t.fields["revenue_code_op"] == ["OPREV"]
     assert t.data.loc[6, "IPREV"] == "0120"  # text stays text
 
@@ -112,7 +113,14 @@ def test_title_rows_footer_and_placeholder_csv(tmp_path):
     t = read_table(path, SPECS)
     assert t.header_row == 4
     assert t.data.index.tolist() == [5]
-    assert t.skipped == {"section, title or footer rows": 1}
+    assert t.skipped == {"report block after the last line": 1}
+    assert t.skipped_rows.to_dict("records") == [
+        {
+            "row": 6,
+            "kind": "report block after the last line",
+            "text": "FY2019_PriceTransparency_FINAL",
+        }
+    ]
     assert t.fields["revenue_description"] == ["Revenue Code Description"]
 
 
@@ -148,7 +156,7 @@ def test_repeated_page_headers_are_not_items(tmp_path):
     rows = [["PAGE 1"], head, ["1", "CBC", "0305", 62], ["PAGE 2"], head, ["2", "CMP", "0301", 182]]
     t = read_table(write_xlsx(tmp_path / "p.xlsx", {"S": rows}), SPECS)
     assert t.data.index.tolist() == [3, 6]
-    assert t.skipped == {"repeated header rows": 1, "section, title or footer rows": 1}
+    assert t.skipped == {"repeated header rows": 1, "title or section rows": 1}
 
 
 def test_legacy_xls_floats_become_digits():
@@ -167,7 +175,7 @@ def test_no_header_names_closest_rows(tmp_path):
         ["NUMBER   DESCRIPTION", "PRICE", "CNTR", "CODE"],
         ["000081-0 DISCHARGE", 0, 1, ""],
     ]
-    with pytest.raises(InputError, match="no header row found.*closest rows: sheet 'S' row 1"):
+    with pytest.raises(InputError, match="no header row found.*sheet 'S': 3 non-blank rows"):
         read_table(write_xlsx(tmp_path / "x.xlsx", {"S": rows}), SPECS)
 
 

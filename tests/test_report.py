@@ -46,7 +46,15 @@ def sample_report(tmp_path_factory):
 
 def test_sheet_order(sample_report):
     _, _, wb = sample_report
-    assert wb.sheetnames == ["Summary", "Issues", *WORKLISTS, "Chargemaster", "Rules"]
+    # the sample's title block, section row and blank row are listed last
+    assert wb.sheetnames == [
+        "Summary",
+        "Issues",
+        *WORKLISTS,
+        "Chargemaster",
+        "Rules",
+        "Skipped rows",
+    ]
 
 
 def test_issues_is_a_linked_excel_table(sample_report):

@@ -95,7 +95,7 @@ BAD = {
         "line 2 has 4 fields but the header (line 1) has 3",
     ),
     "dupes.csv": (
-        b"Charge Code,Description,Price,PRICE\n1,CBC,62,62\n",
+        b"Charge Code,Description,Status,STATUS\n1,CBC,A,A\n",
         [],
         "columns C and D are both named",
     ),
@@ -192,6 +192,8 @@ def test_summary_json_has_the_documented_keys(tmp_path):
         "lines",
         "active_lines",
         "skipped_rows",
+        "skipped_by_kind",
+        "columns",
         "statically_coded",
         "as_of",
         "reference",

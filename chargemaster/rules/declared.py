@@ -77,3 +77,6 @@ declare("REVCODE-UNKNOWN", stage=REFERENCE, needs=("revenue_code",), worklist=IN
 STATIC = "static coding"
 declare("HCPCS-ATTACHED", stage=STATIC, needs=("charge_code",), worklist=MISSING_HCPCS)
 declare("HCPCS-MAP-CONFLICT", stage=STATIC, needs=("charge_code",), worklist=CODE_MAP)
+
+# Fee schedules (feeschedule.py): needs a price; without a loaded schedule it says so itself.
+declare("PRICE-BELOW-FEE-SCHEDULE", stage="fee schedule", needs=("price",), worklist=PRICES)
