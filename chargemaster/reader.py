@@ -364,6 +364,11 @@ _SUMMARY = re.compile(
     r"\b(average|avg|ave|mean|median|percent|variance|cases|totalcases)\b|%|/case|per case",
     re.I,
 )
+# Sheet names of statistics and forms filed beside a chargemaster: never a part of it.
+_SUMMARY_SHEET = re.compile(
+    r"\btop ?\d+|common ?\d*|chang|increase|variance|ab ?1045|%|summary|calc|attestation",
+    re.I,
+)
 # A part of the chargemaster that is not its general list (pharmacy, supplies).
 _SPECIALISED = re.compile(r"pharm|drug|\brx\b|medication|suppl|\bndc\b", re.I)
 
@@ -870,6 +875,8 @@ def _parts(chosen: Candidate, others: list[Candidate]) -> list[Candidate]:
     for c in others:
         if c.summary or c.grid is chosen.grid or not c.valid():
             continue
+        if _SUMMARY_SHEET.search(c.grid.sheet) or _has_summary_header(c.grid):
+            continue
         years = _YEAR.search(c.grid.sheet), _YEAR.search(chosen.grid.sheet)
         if all(years) and years[0].group() != years[1].group():
             continue
@@ -878,6 +885,14 @@ def _parts(chosen: Candidate, others: list[Candidate]) -> list[Candidate]:
             continue
         out.append(c)
     return out
+
+
+def _has_summary_header(grid: Grid) -> bool:
+    """A header-like row of the first rows names an average, a percent or a case count."""
+    for row in grid.rows[:HEADER_SCAN_ROWS]:
+        if _looks_like_header(row) and any(_SUMMARY.search(cell_text(v)) for v in row):
+            return True
+    return False
 
 
 def _expand(item_fields: tuple[str, ...]) -> list[str]:
