@@ -716,3 +716,17 @@ def test_an_input_deleted_mid_run_is_one_line(tmp_path, monkeypatch):
     error = the_error(result)
     assert "cdm.csv: No such file or directory" in error and "unexpected" not in error
     assert real_write is not None
+
+
+def test_baseline_from_another_reference_set_is_flagged(tmp_path):
+    cdm = write_csv(tmp_path / "cdm.csv", [line(), line(code="2", hcpcs="99213", price="90")])
+    (tmp_path / "cpt.csv").write_text("CPT\n99213\n85025\n")
+    invoke("run", cdm, "-o", tmp_path / "n1.xlsx", "--as-of", "2026-03-15")
+    invoke(
+        "run", cdm, "-o", tmp_path / "n2.xlsx", "--as-of", "2026-03-16", "--cpt-list",
+        tmp_path / "cpt.csv", "--baseline", tmp_path / "n1.xlsx",
+    )  # fmt: skip
+    issues = list(load_workbook(tmp_path / "n2.xlsx")["Issues"].iter_rows(values_only=True))
+    messages = [r[8] for r in issues if r[1] == "BASELINE-MISMATCH"]
+    assert len(messages) == 1 and "other reference code sets" in messages[0]
+    assert "cpt.csv" in messages[0]
