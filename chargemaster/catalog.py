@@ -57,19 +57,12 @@ RULES: dict[str, Rule] = {
             "input",
             "Another sheet looks like part of the chargemaster",
         ),
-        Rule(
-            "CELL-OVERSIZE",
-            W,
-            "input",
-            "Value cannot be written whole",
-            pending="issue 12: oversize cells",
-        ),
+        Rule("CELL-OVERSIZE", W, "input", "Value cannot be written whole"),
         Rule(
             "BASELINE-MISMATCH",
             W,
             "input",
             "Baseline report from another input, reference or date",
-            pending="issue 12: baseline checks",
         ),
         Rule(
             "REFERENCE-STALE",

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 import time
+import warnings
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +24,7 @@ from rich.table import Table
 from . import __version__
 from .batch import (
     ROLLUP_NAME,
+    default_output,
     expand_inputs,
     overall_exit,
     plan_jobs,
@@ -32,6 +36,7 @@ from .catalog import RULES
 from .config import DEFAULTS_TEXT, load_config
 from .errors import ChargemasterError
 from .feeschedule import load_fee_schedules
+from .output import check_outputs
 from .pipeline import RunOptions
 from .refcheck import stale_releases
 from .reference import load_reference
@@ -41,6 +46,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich markup would swallow "[default: ...]" in the option help.
+    rich_markup_mode=None,
 )
 err = Console(stderr=True, highlight=False)
 log = logging.getLogger("chargemaster")
@@ -68,13 +75,19 @@ def main_callback(
     """chargemaster: nightly checks and static coding for a hospital chargemaster."""
 
 
-def _date(text: str | None) -> dt.date | None:
+def _date(text: str | None, option: str = "--as-of") -> dt.date | None:
     if text is None:
         return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a date like 2026-01-01") from None
+        raise _fail(f"{option} '{text}' is not a date like 2026-01-01") from None
+
+
+def _plural(n: int, word: str) -> str:
+    if word == "info":
+        return f"{n:,} info"
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -87,6 +100,14 @@ def _setup_logging(quiet: bool, debug: bool, log_file: Path | None) -> None:
     """Timestamped logs on stderr for the scheduler; on a terminal only warnings (the progress
     display says the rest); --log-file gets everything."""
     log.handlers.clear()
+    # Python warnings (from pandas, openpyxl, ...) go through the log, never raw to stderr.
+    logging.captureWarnings(True)
+    py_warnings = logging.getLogger("py.warnings")
+    py_warnings.handlers.clear()
+    py_warnings.propagate = False
+    if quiet and not debug:
+        warnings.simplefilter("ignore")
+        os.environ["PYTHONWARNINGS"] = "ignore"  # the worker processes too
     log.setLevel(logging.DEBUG)
     log.propagate = False
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
@@ -101,6 +122,7 @@ def _setup_logging(quiet: bool, debug: bool, log_file: Path | None) -> None:
     # Errors reach stderr as one plain "error: ..." line each (see _fail and run_command).
     console.addFilter(lambda record: record.levelno < logging.ERROR)
     log.addHandler(console)
+    py_warnings.addHandler(console)
     if log_file is not None:
         try:
             handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -109,6 +131,7 @@ def _setup_logging(quiet: bool, debug: bool, log_file: Path | None) -> None:
         handler.setLevel(logging.DEBUG if debug else logging.INFO)
         handler.setFormatter(fmt)
         log.addHandler(handler)
+        py_warnings.addHandler(handler)
 
 
 @app.command("run")
@@ -118,23 +141,28 @@ def run_command(
         typer.Argument(help="Chargemaster files (.xlsx, .xls, .csv) or folders of them."),
     ],
     code_map: Annotated[
-        Path | None, typer.Option("--code-map", help="Static code map: charge code -> HCPCS.")
+        Path | None,
+        typer.Option("--code-map", help="Static code map: charge code -> HCPCS [default: none]."),
     ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
-            help="Report path [default: <input>.report.xlsx]; a folder with several inputs.",
+            help="Report path (.xlsx), or a folder; with several inputs, the folder for their "
+            "reports [default: <input>.report.xlsx beside each input].",
         ),
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Site TOML config.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Site TOML config [default: the built-in defaults]."),
+    ] = None,
     sheet: Annotated[
         list[str] | None,
         typer.Option(
             "--sheet",
             help="Sheet to read; repeat it, or 'all', to read every part of the chargemaster "
-            "(one report per sheet).",
+            "(one report per sheet) [default: found automatically].",
         ),
     ] = None,
     column: Annotated[
@@ -146,7 +174,8 @@ def run_command(
         ),
     ] = None,
     header_row: Annotated[
-        int | None, typer.Option("--header-row", min=1, help="1-based header row.")
+        int | None,
+        typer.Option("--header-row", help="1-based header row [default: found automatically]."),
     ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Validity date, YYYY-MM-DD [default: today].")
@@ -180,7 +209,8 @@ def run_command(
         typer.Option(
             "--baseline",
             help="Last night's report (a folder of them with several "
-            "inputs): adds a Changes sheet.",
+            "inputs): adds a Changes sheet and carries Status/Owner/Comment forward; a missing "
+            "one (the first night) is a warning.",
         ),
     ] = None,
     coded_output: Annotated[
@@ -192,16 +222,23 @@ def run_command(
         ),
     ] = None,
     summary_json: Annotated[
-        Path | None, typer.Option("--summary-json", help="Write a JSON summary for schedulers.")
+        Path | None,
+        typer.Option("--summary-json", help="Write a JSON summary for schedulers [default: none]."),
     ] = None,
     rollup: Annotated[
         Path | None,
-        typer.Option("--rollup", help=f"Roll-up workbook with several inputs [{ROLLUP_NAME}]."),
+        typer.Option(
+            "--rollup",
+            help=f"Roll-up workbook with several inputs [default: {ROLLUP_NAME} in the -o folder].",
+        ),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", min=1, help="Parallel runs [default: cores].")
+        int | None,
+        typer.Option("--jobs", help=f"Parallel runs [default: {os.cpu_count() or 1}, the cores]."),
     ] = None,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also log here.")] = None,
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", help="Also log here (appended).")
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Severity that makes the exit code 1.")
     ] = FailOn.error,
@@ -213,7 +250,12 @@ def run_command(
     Example: chargemaster run cdm.xlsx --code-map static_codes.xlsx -o report.xlsx
     """
     started = time.time()
-    _setup_logging(quiet, debug, log_file)
+    _setup_logging(quiet, debug, None)
+    if jobs is not None and jobs < 1:
+        raise _fail(f"--jobs {jobs}: give 1 or more parallel runs")
+    if header_row is not None and header_row < 1:
+        raise _fail(f"--header-row {header_row}: rows are numbered from 1")
+    day = _date(as_of)
     inputs = expand_inputs(chargemasters)
     if not inputs:
         raise _fail(f"{', '.join(map(str, chargemasters))}: no chargemaster files found")
@@ -230,13 +272,23 @@ def run_command(
         raise _fail("--coded-output takes a single sheet, not several")
     if several_sheets and output is not None and not output.is_dir():
         raise _fail(f"{output}: with several sheets, -o must be an existing folder")
+    if not many and not several_sheets and output is not None and output.is_dir():
+        output = output / default_output(inputs[0]).name
+    if coded_output is not None and coded_output.suffix.lower() not in (".xlsx", ".csv"):
+        raise _fail(f"{coded_output}: the coded output must end in .xlsx or .csv")
+    if rollup is not None and rollup.suffix.lower() != ".xlsx":
+        raise _fail(f"{rollup}: the roll-up is an Excel workbook: give it a name ending in .xlsx")
+    try:  # a bad configuration is one error, not one per input
+        load_config(config)
+    except ChargemasterError as exc:
+        raise _fail(str(exc)) from None
     base = RunOptions(
         inputs[0],
         code_map,
         config,
         sheets[0] if len(sheets) == 1 and not several_sheets else None,
         header_row,
-        _date(as_of),
+        day,
         hcpcs_file,
         tuple(addendum_b or ()) or None,
         cpt_list,
@@ -253,19 +305,33 @@ def run_command(
         job_list = plan_jobs(inputs, base, output, baseline, fail_on.value, debug, coded_output)
     if many and len({j.output for j in job_list}) < len(job_list):
         raise _fail("two inputs would write the same report name; give them distinct names")
-    protect = [*inputs, *(p for p in (code_map, config) if p is not None)]
+    references = [hcpcs_file, cpt_list, *(addendum_b or []), *(clfs or [])]
+    protect = [*inputs, *(p for p in (code_map, config, *references) if p)]
+    job_list = [replace(j, protect=tuple(protect)) for j in job_list]
+    rollup_path = (rollup or (output or inputs[0].parent) / ROLLUP_NAME) if many else None
+    outputs: dict[str, Path | None] = {
+        f"report of {j.options.chargemaster.name}": j.output for j in job_list
+    }
+    outputs |= {"coded output": coded_output, "summary JSON": summary_json, "roll-up": rollup_path}
+    try:  # every output is checked before anything is written
+        check_outputs(outputs, protect)
+        if log_file is not None:
+            check_outputs({"log file": log_file, **outputs}, protect)
+    except ChargemasterError as exc:
+        raise _fail(str(exc)) from None
+    if not many and output is not None and output.suffix.lower() != ".xlsx":
+        raise _fail(f"{output}: the report is an Excel workbook: give -o a name ending in .xlsx")
+    _setup_logging(quiet, debug, log_file)
     show = not quiet and err.is_terminal
     try:
         if show:
-            with err.status(f"Checking {len(inputs)} file(s)"):
+            with err.status(f"Checking {_plural(len(inputs), 'file')}"):
                 summaries = _execute(job_list, jobs, debug)
         else:
             summaries = _execute(job_list, jobs, debug)
         code = overall_exit(summaries)
-        rollup_path = None
         if many:
-            folder = output or inputs[0].parent
-            rollup_path = write_rollup(rollup or folder / ROLLUP_NAME, summaries, protect)
+            write_rollup(rollup_path, summaries, protect)
         if summary_json is not None:
             write_summary_json(summary_json, summaries, started, protect)
     except ChargemasterError as exc:
@@ -318,9 +384,10 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
     out = Console(highlight=False)
     ok = [s for s in summaries if not s["error"]]
     if out.is_terminal and ok:
+        # Narrow columns only (fits 80 columns); the paths follow, one per line.
         table = Table(title="chargemaster", show_lines=False)
-        for col in ("Input", "Lines", "Skipped", "Errors", "Warnings", "Info", "Coded", "Report"):
-            table.add_column(col, justify="right" if col not in ("Input", "Report") else "left")
+        for col in ("Input", "Lines", "Skipped", "Errors", "Warnings", "Info", "Coded", "Seconds"):
+            table.add_column(col, justify="left" if col == "Input" else "right", overflow="fold")
         for s in ok:
             c = s["counts"]
             table.add_row(
@@ -331,45 +398,64 @@ def _print_summaries(summaries: list[dict[str, Any]], rollup_path: Path | None) 
                 f"{c['warning']:,}",
                 f"{c['info']:,}",
                 f"{s['statically_coded']:,}",
-                s["outputs"]["report"],
+                f"{s['seconds']:.1f}",
             )
         out.print(table)
         if len(ok) == 1:
             top = sorted(ok[0]["by_rule"].items(), key=lambda kv: -kv[1])[:8]
             rules = Table(title="Findings by rule")
             for col in ("Rule", "Severity", "Count"):
-                rules.add_column(col)
+                rules.add_column(col, justify="right" if col == "Count" else "left")
             for rule, n in top:
                 rules.add_row(rule, RULES[rule].severity.value, f"{n:,}")
             out.print(rules)
-    else:
-        for s in ok:
-            c = s["counts"]
+    for s in ok:
+        c = s["counts"]
+        if not out.is_terminal:
             typer.echo(
-                f"{s['input']}: {s['lines']:,} lines checked in {s['seconds']:.1f}s: "
-                f"{c['error']:,} errors, {c['warning']:,} warnings, {c['info']:,} info; "
-                f"{s['statically_coded']:,} lines statically coded."
+                f"{s['input']}: {_plural(s['lines'], 'line')} checked in {s['seconds']:.1f}s: "
+                f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, "
+                f"{_plural(c['info'], 'info')}; "
+                f"{_plural(s['statically_coded'], 'line')} statically coded."
             )
-            if s.get("skipped_rows"):
-                kinds = ", ".join(f"{v:,} {k}" for k, v in s["skipped_by_kind"].items())
-                typer.echo(f"Rows not read as lines: {s['skipped_rows']:,} ({kinds}).")
-            typer.echo(f"Report: {s['outputs']['report']}")
-            if s["outputs"].get("coded"):
-                typer.echo(f"Coded chargemaster: {s['outputs']['coded']}")
+        if s.get("skipped_rows") and not out.is_terminal:
+            kinds = ", ".join(f"{v:,} {k}" for k, v in s["skipped_by_kind"].items())
+            typer.echo(f"Rows not read as lines: {s['skipped_rows']:,} ({kinds}).")
+        typer.echo(f"Report: {s['outputs']['report']}")
+        if s["outputs"].get("coded"):
+            typer.echo(f"Coded chargemaster: {s['outputs']['coded']}")
     if rollup_path is not None:
         typer.echo(f"Roll-up: {rollup_path}")
 
 
 @app.command("reference")
 def reference_command(
-    hcpcs_file: Annotated[Path | None, typer.Option("--hcpcs-file")] = None,
+    hcpcs_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--hcpcs-file",
+            help="CMS alpha-numeric HCPCS file (.xlsx or .txt) [default: the bundled one].",
+        ),
+    ] = None,
     addendum_b: Annotated[
         list[Path] | None,
-        typer.Option("--addendum-b", help="OPPS Addendum B releases (repeat it, or a folder)."),
+        typer.Option(
+            "--addendum-b",
+            help="OPPS Addendum B releases (repeat it, or a folder) [default: none].",
+        ),
     ] = None,
-    cpt_list: Annotated[Path | None, typer.Option("--cpt-list")] = None,
-    clfs: Annotated[list[Path] | None, typer.Option("--clfs")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    cpt_list: Annotated[
+        Path | None,
+        typer.Option("--cpt-list", help="A plain list of valid CPT codes [default: none]."),
+    ] = None,
+    clfs: Annotated[
+        list[Path] | None,
+        typer.Option("--clfs", help="CMS Clinical Laboratory Fee Schedule(s) [default: none]."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date to judge staleness, YYYY-MM-DD [default: today]."),
+    ] = None,
 ) -> None:
     """Show the reference code sets a run would use: releases, date ranges, counts.
 
@@ -458,4 +544,24 @@ def rules_command() -> None:
 
 
 def main() -> None:
-    app()
+    """The console entry point: a usage error is one line on stderr and exit 2, like the rest."""
+    try:
+        code = app(standalone_mode=False)
+    except _UsageError as exc:
+        typer.echo(
+            f"error: {exc.format_message()} (see chargemaster {_command()} --help)", err=True
+        )
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+# typer vendors click: its usage errors are the base class of typer.BadParameter.
+_UsageError = typer.BadParameter.__mro__[1]
+
+
+def _command() -> str:
+    words = [a for a in sys.argv[1:2] if not a.startswith("-")]
+    return words[0] if words else ""

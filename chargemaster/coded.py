@@ -9,14 +9,13 @@ its modifiers) the code map attached. Every other cell is written as it was read
 from __future__ import annotations
 
 import csv
-import datetime as dt
+import re
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-import xlsxwriter
 
 from .errors import OutputError
+from .excel import EXCEL_MAX_COLS, Book
 from .fields import REVENUE_FIELDS
 from .output import atomic_write
 from .pipeline import Result
@@ -56,14 +55,29 @@ def code_cell_updates(result: Result) -> dict[tuple[int, str], str]:
     return updates
 
 
-def write_coded(result: Result, path: Path) -> Path:
-    """Write the coded chargemaster to ``path`` (.xlsx or .csv by extension), atomically."""
+# A spreadsheet opening a CSV runs a cell that starts with one of these as a formula (CSV
+# injection, OWASP): such a cell is written with a leading apostrophe, which Excel shows as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def csv_safe(text: str) -> str:
+    """A cell a spreadsheet will not run: a formula-like start is neutralised; numbers such as
+    -5 or +1.5 are left alone (Excel reads them as numbers, never as formulas)."""
+    if text and text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def write_coded(result: Result, path: Path, protect: list[Path] | None = None) -> Path:
+    """Write the coded chargemaster to ``path`` (.xlsx or .csv by extension), atomically,
+    from the very bytes the run read and checked (never from the file as it is now)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise OutputError(f"{path}: the coded output must end in .xlsx or .csv")
     table = result.table
-    grid = next(g for g in read_grids(table.path) if g.sheet == table.sheet)
+    grid = next(g for g in read_grids(table.path, result.source) if g.sheet == table.sheet)
     rows = grid.rows[table.header_row - 1 :]
     while len(rows) > 1 and not any(cell_text(v).strip() for v in rows[-1]):
         rows = rows[:-1]
@@ -84,59 +98,40 @@ def write_coded(result: Result, path: Path) -> Path:
                 cells[j] = value
             yield cells
 
-    protect = [table.path] + ([result.options.code_map] if result.options.code_map else [])
+    guard = [table.path, *(protect or [])]
+    if result.options.code_map:
+        guard.append(result.options.code_map)
     if suffix == ".csv":
+        # The input's own delimiter, encoding and line ends when it was a text file.
+        delimiter = table.delimiter or ","
+        encoding = {"utf-8+cp1252": "utf-8", "": "utf-8"}.get(table.encoding, table.encoding)
+        newline = "\r\n" if result.source and b"\r\n" in result.source[:65536] else "\n"
+        if not table.delimiter:
+            newline = "\r\n"  # RFC 4180, what Excel writes
 
         def write(tmp: Path) -> None:
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
-                out = csv.writer(fh)
-                out.writerow(header_cells)
+            with tmp.open("w", newline="", encoding=encoding, errors="replace") as fh:
+                out = csv.writer(fh, delimiter=delimiter, lineterminator=newline)
+                out.writerow([csv_safe(c) for c in header_cells])
                 for cells in body():
-                    out.writerow([cell_text(v) for v in cells])
+                    out.writerow([csv_safe(cell_text(v)) for v in cells])
     else:
 
         def write(tmp: Path) -> None:
             _write_xlsx(tmp, table.sheet or "Chargemaster", header_cells, body())
 
-    return atomic_write(path, write, protect)
+    return atomic_write(path, write, guard)
 
 
 def _write_xlsx(path: Path, sheet: str, header: list[str], rows) -> None:
-    book = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "constant_memory": True,
-        },
-    )
-    book.set_properties(
-        {
-            "title": "Coded chargemaster",
-            "author": "chargemaster",
-            "created": dt.datetime(2000, 1, 1),
-        }
-    )
-    date = book.add_format({"num_format": "yyyy-mm-dd"})
-    ws = book.add_worksheet(sheet[:31])
-    ws.write_row(0, 0, header)
+    book = Book(path, "Coded chargemaster")
+    ws = book.book.add_worksheet(sheet[:31])
+    width = min(len(header), EXCEL_MAX_COLS)
+    for c, value in enumerate(header[:width]):
+        book.put(ws, 0, c, value)
     for r, cells in enumerate(rows, start=1):
-        for c, value in enumerate(cells):
-            _put(ws, r, c, value, date)
+        for c, value in enumerate(cells[:width]):
+            if value is None or value == "":
+                continue
+            book.put(ws, r, c, value)
     book.close()
-
-
-def _put(ws, r: int, c: int, value: Any, date) -> None:
-    if value is None or value == "":
-        return
-    if isinstance(value, bool):
-        ws.write_boolean(r, c, value)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, date)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
-    else:
-        ws.write_string(r, c, str(value))

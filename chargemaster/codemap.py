@@ -115,7 +115,8 @@ def read_code_map(
     dup_keys = distinct["charge_code"][distinct["charge_code"].duplicated()].unique()
     dups = usable[usable["charge_code"].isin(dup_keys)]
     if len(dups):
-        listing = dups.groupby("charge_code")["hcpcs"].agg(lambda s: ", ".join(sorted(set(s))))
+        # At most ten codes named: one key with 30,000 codes would repeat them all per row.
+        listing = dups.groupby("charge_code")["hcpcs"].agg(_first_codes)
         found.append(
             F.make(
                 "MAP-KEY-DUPLICATE",
@@ -215,3 +216,9 @@ def apply_code_map(frame: pd.DataFrame, code_map: CodeMap | None, config: Config
             )
         )
     return out
+
+
+def _first_codes(codes: pd.Series, limit: int = 10) -> str:
+    distinct = sorted(set(codes))
+    more = f" and {len(distinct) - limit:,} more" if len(distinct) > limit else ""
+    return ", ".join(distinct[:limit]) + more

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, safety
 from . import findings as F
 from .catalog import FINDING_COLUMNS, RULES, Severity
 from .codemap import CodeMap, apply_code_map, read_code_map
@@ -64,6 +64,8 @@ class Result:
     stats: dict = field(default_factory=dict)
     changes: pd.DataFrame | None = None  # set when compared with a baseline report
     suggestions: pd.DataFrame | None = None  # candidate codes for uncoded lines, ranked
+    source: bytes | None = None  # the input's bytes as read and checked (for --coded-output)
+    notes: dict | None = None  # analysts' Status/Owner/Comment carried from the baseline
     below_fee: pd.DataFrame | None = None  # lines priced below Medicare: price, rate, gap, source
 
     def count(self, severity: Severity) -> int:
@@ -100,13 +102,19 @@ def read_input(options: RunOptions, config: Config) -> Table:
     """The chargemaster of ``options`` as a Table of its lines; unusable input raises."""
     specs = field_specs("chargemaster", config.aliases)
     columns = {**config.columns, **(options.columns or {})}
-    table = read_table(
-        options.chargemaster,
-        specs,
-        options.sheet,
-        options.header_row,
-        columns={k: list(v) for k, v in columns.items()} or None,
-    )
+    # Read the input once: the checks, the hash and the coded output all use these bytes.
+    source = safety.pin(options.chargemaster)
+    try:
+        table = read_table(
+            options.chargemaster,
+            specs,
+            options.sheet,
+            options.header_row,
+            columns={k: list(v) for k, v in columns.items()} or None,
+        )
+    finally:
+        safety.unpin(options.chargemaster)
+    table.source = source  # kept with the table it was read into (see check_table)
     if not table.fields.get("description"):
         raise InputError(
             f"{options.chargemaster}: no description column in the header row "
@@ -134,6 +142,7 @@ def check_table(
     started = started if started is not None else time.perf_counter()
     timings = timings if timings is not None else {}
     as_of = options.as_of or dt.date.today()
+    source = getattr(table, "source", None)  # None for a table built from a DataFrame
 
     def lap(name: str, t0: float) -> float:
         timings[name] = round(time.perf_counter() - t0, 3)
@@ -200,9 +209,9 @@ def check_table(
     frame = lines.frame
     stats = {
         "input": str(options.chargemaster),
-        "input_sha256": sha256_of(options.chargemaster)
-        if Path(options.chargemaster).is_file()
-        else "",
+        "input_sha256": safety.sha256(source)
+        if source is not None
+        else (sha256_of(options.chargemaster) if Path(options.chargemaster).is_file() else ""),
         "sheet": table.sheet,
         "header_row": table.header_row,
         "lines": len(frame),
@@ -239,6 +248,7 @@ def check_table(
         as_of,
         stats,
         suggestions=suggestions,
+        source=source,
         below_fee=below_fee,
     )
 

@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 from .errors import InputError
 from .fields import REVENUE_FIELDS, FieldSpec, normalize_header
 from .roles import MULTIPLE, Assignment, Decision, assign_roles, money, profile
+from .safety import check_used_range, pinned
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -101,23 +102,35 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def read_grids(path: Path) -> list[Grid]:
-    """Every sheet of a workbook, or the one table of a delimited text file."""
+def read_grids(path: Path, raw: bytes | None = None) -> list[Grid]:
+    """Every sheet of a workbook, or the one table of a delimited text file.
+
+    ``raw``: the file's bytes when the caller has them (the bytes a run checked); otherwise the
+    bytes pinned for this run (``safety.pin``), else the file is read now.
+    """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a chargemaster file")
+    if raw is None:
+        raw = pinned(path)
+    if raw is None:
+        if not path.exists():
+            raise InputError(f"{path}: file not found")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a chargemaster file")
     suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
+    if suffix not in EXCEL_SUFFIXES | CSV_SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported file type '{suffix}' (use .xlsx, .xlsm, .xls, .csv or .txt)"
+        )
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
+    if not raw:
         raise InputError(f"{path}: the file is empty (0 bytes)")
     if suffix in EXCEL_SUFFIXES:
-        return _read_workbook(path)
-    if suffix in CSV_SUFFIXES:
-        return [_read_delimited(path)]
-    raise InputError(
-        f"{path}: unsupported file type '{suffix}' (use .xlsx, .xlsm, .xls, .csv or .txt)"
-    )
+        return _read_workbook(path, raw)
+    return [_read_delimited(path, raw)]
 
 
 # A hostile workbook is refused before it is parsed: real exports compress 5-50x; a zip bomb
@@ -129,10 +142,11 @@ RATIO_FLOOR = 50 * 1024**2  # small parts may compress as much as they like
 _ZIP, _CFB = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def check_zip_safety(path: Path) -> None:
-    """Refuse a workbook whose parts would expand out of bounds or declare a DTD."""
+def check_zip_safety(path: Path, raw: bytes | None = None) -> None:
+    """Refuse a workbook whose parts would expand out of bounds or declare a DTD, or whose
+    used range would not fit in memory. Any zip container: .xlsx, .xlsm, .xlsb, .ods."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(raw) if raw is not None else path) as archive:
             members = archive.infolist()
             total = sum(m.file_size for m in members)
             if total > MAX_UNCOMPRESSED:
@@ -155,39 +169,36 @@ def check_zip_safety(path: Path) -> None:
                             f"{path}: refused: part '{m.filename}' declares a DTD (an XML entity "
                             "bomb, not a spreadsheet export)"
                         )
+            check_used_range(archive, path)
     except zipfile.BadZipFile:
         raise InputError(
             f"{path}: the workbook is damaged or truncated (not a complete .xlsx); export it again"
         ) from None
 
 
-def _read_workbook(path: Path) -> list[Grid]:
-    with path.open("rb") as fh:
-        magic = fh.read(8)
+def _read_workbook(path: Path, raw: bytes) -> list[Grid]:
+    magic = raw[:8]
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        if magic.startswith(_ZIP):
-            check_zip_safety(path)
-        elif not magic.startswith(_CFB):  # CFB: an encrypted workbook, calamine says so
+    if magic.startswith(_ZIP):  # every zip-based workbook, whatever its name says
+        check_zip_safety(path, raw)
+    elif magic.startswith(_CFB) and suffix in (".xlsx", ".xlsm", ".xlsb"):
+        # An OOXML workbook saved with a password is wrapped in a compound file.
+        if "EncryptedPackage".encode("utf-16-le") in raw[: 1 << 20] or b"EncryptedPackage" in raw:
             raise InputError(
-                f"{path}: not an Excel workbook (the content is not .xlsx: is it another file "
-                "renamed?); export the chargemaster again as .xlsx or .csv"
+                f"{path}: the workbook is password-protected; save a copy without the password "
+                "and run on that"
             )
+    elif suffix in (".xlsx", ".xlsm", ".xlsb", ".ods"):
+        raise InputError(
+            f"{path}: not an Excel workbook (the content is not {suffix}: is it another file "
+            "renamed?); export the chargemaster again as .xlsx or .csv"
+        )
     try:
-        if suffix in (".xlsx", ".xlsm") and magic.startswith(_CFB):
-            # A legacy .xls saved under an .xlsx name (or an encrypted workbook): let calamine
-            # go by the content, not the name.
-            try:
-                with path.open("rb") as fh:
-                    book = CalamineWorkbook.from_filelike(fh)
-            except Exception:  # encrypted: from_path says "password"
-                book = CalamineWorkbook.from_path(str(path))
-        else:
-            book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         grids = []
         for name in book.sheet_names:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            grids.append(Grid(name, rows))
+            grids.append(Grid(name, _trim(rows)))
     except Exception as exc:  # calamine raises its own types for corrupt/encrypted files
         if type(exc).__name__ == "PasswordError" or "password" in str(exc).lower():
             raise InputError(
@@ -201,6 +212,28 @@ def _read_workbook(path: Path) -> list[Grid]:
     return grids
 
 
+TRAILING_EMPTY_KEPT = 100
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows cut after the last column that holds a value anywhere: a header padded with
+    thousands of empty columns must not make a table thousands of columns wide."""
+
+    def used(row: list[Any]) -> int:
+        n = len(row)
+        while n and (row[n - 1] is None or row[n - 1] == ""):
+            n -= 1
+        return n
+
+    width = max((used(r) for r in rows), default=0)
+    widest = max((len(r) for r in rows), default=0)
+    # A few empty columns at the end are kept as the file has them (the coded output keeps its
+    # layout); hundreds are padding.
+    if widest - width <= TRAILING_EMPTY_KEPT:
+        return rows
+    return [r[:width] if len(r) > width else r for r in rows]
+
+
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
@@ -208,7 +241,8 @@ def _short(exc: Exception) -> str:
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        text, encoding = _decode_utf8(raw[3:])
+        return text, "utf-8-sig" if encoding == "utf-8" else encoding
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
         try:
             return raw.decode("utf-16"), "utf-16"
@@ -219,20 +253,83 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
             f"{path}: not a readable text file (binary content or an unsupported encoding); "
             "export the chargemaster as .xlsx or as UTF-8 / Windows-1252 .csv"
         )
-    for encoding in ("utf-8", "cp1252", "latin-1"):
+    return _decode_utf8(raw)
+
+
+def _decode_utf8(raw: bytes) -> tuple[str, str]:
+    """UTF-8; else each line on its own: a UTF-8 file with a few Windows-1252 lines (pasted
+    from another system) keeps its UTF-8 lines right instead of turning them all to mojibake."""
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    lines = raw.splitlines(keepends=True)
+    out, utf8, other = [], 0, 0
+    for chunk in lines:
         try:
-            return raw.decode(encoding), encoding
+            text = chunk.decode("utf-8")
+            if not chunk.isascii():
+                utf8 += 1
         except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path}: cannot decode the text file")  # latin-1 never fails
+            text = chunk.decode("cp1252", errors="replace")
+            other += 1
+        out.append(text)
+    if utf8 == 0:  # no UTF-8 at all: the whole file is Windows-1252 (or Latin-1)
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            return raw.decode("latin-1"), "latin-1"
+    return "".join(out), "utf-8+cp1252"
 
 
-def _read_delimited(path: Path) -> Grid:
-    raw = path.read_bytes()
+# A decimal comma ("10,50"): one or two digits after the comma, so never a thousands group.
+_DECIMAL_COMMA = re.compile(
+    r"^\s*[-+]?\$?\s?\d{1,3}(?:\.\d{3})*,\d{1,2}\s*$|^\s*[-+]?\$?\d+,\d{1,2}\s*$"
+)
+
+
+def _read_delimited(path: Path, raw: bytes | None = None) -> Grid:
+    if raw is None:
+        raw = path.read_bytes()
     text, encoding = _decode(raw, path)
     delimiter = _sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot read the text file ({exc}); export it again") from None
+    _check_quotes(text, rows, path, delimiter)
+    rows = _trim(rows)
+    if delimiter == ";":  # a European export: "10,50" is ten and a half, not 1050
+        for row in rows:
+            for j, cell in enumerate(row):
+                if "," in cell and _DECIMAL_COMMA.match(cell):
+                    row[j] = cell.strip().replace(".", "").replace(",", ".")
     return Grid("", rows, encoding, delimiter)
+
+
+def _check_quotes(text: str, rows: list[list[str]], path: Path, delimiter: str) -> None:
+    """An unclosed quote makes the csv module read the following lines into one cell: a cell
+    holding a line break followed by what looks like another record is that, not text."""
+    breaks = text.count("\n") or text.count("\r")
+    if len(rows) >= breaks:  # no record spans two lines: nothing was swallowed
+        return
+    widths = Counter(len(r) for r in rows[:200] if len(r) > 1)
+    width = widths.most_common(1)[0][0] if widths else 2
+    enough = max(1, (width - 1) // 2)
+    line = 1
+    for row in rows:
+        spans = 0
+        for cell in row:
+            if "\n" in cell or "\r" in cell:
+                parts = cell.splitlines()
+                spans += len(parts) - 1
+                if any(part.count(delimiter) >= enough for part in parts[1:]):
+                    raise InputError(
+                        f"{path}: line {line}: a quote opened in this record is not closed, so "
+                        f"the {len(parts) - 1:,} lines after it were read as one value "
+                        f"(starting {parts[0][:40]!r}). Fix the quote and export again"
+                    )
+        line += 1 + spans
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -265,6 +362,11 @@ FULL_SAMPLE_ROWS = 2500  # and below the chosen header (the first ones and as ma
 # changes), not a line list: AB 1045 "average charge" forms, "top 25" lists, variance sheets.
 _SUMMARY = re.compile(
     r"\b(average|avg|ave|mean|median|percent|variance|cases|totalcases)\b|%|/case|per case",
+    re.I,
+)
+# Sheet names of statistics and forms filed beside a chargemaster: never a part of it.
+_SUMMARY_SHEET = re.compile(
+    r"\btop ?\d+|common ?\d*|chang|increase|variance|ab ?1045|%|summary|calc|attestation",
     re.I,
 )
 # A part of the chargemaster that is not its general list (pharmacy, supplies).
@@ -773,6 +875,8 @@ def _parts(chosen: Candidate, others: list[Candidate]) -> list[Candidate]:
     for c in others:
         if c.summary or c.grid is chosen.grid or not c.valid():
             continue
+        if _SUMMARY_SHEET.search(c.grid.sheet) or _has_summary_header(c.grid):
+            continue
         years = _YEAR.search(c.grid.sheet), _YEAR.search(chosen.grid.sheet)
         if all(years) and years[0].group() != years[1].group():
             continue
@@ -781,6 +885,14 @@ def _parts(chosen: Candidate, others: list[Candidate]) -> list[Candidate]:
             continue
         out.append(c)
     return out
+
+
+def _has_summary_header(grid: Grid) -> bool:
+    """A header-like row of the first rows names an average, a percent or a case count."""
+    for row in grid.rows[:HEADER_SCAN_ROWS]:
+        if _looks_like_header(row) and any(_SUMMARY.search(cell_text(v)) for v in row):
+            return True
+    return False
 
 
 def _expand(item_fields: tuple[str, ...]) -> list[str]:

@@ -1,39 +1,35 @@
-"""Write the report workbook a finance analyst reads in the morning.
+"""Write the report workbook a finance analyst reads, and works in, in the morning.
 
-Sheets: Summary (headline, findings by rule with a chart, by family and department, run facts),
-Issues (an Excel table, each Cell a link to the line), one worklist per kind of work, the
+Sheets: Summary (headline, "Fix first", findings by rule with a chart, by family and department,
+run facts), Issues (each Cell a link to the line), one worklist per kind of work, the
 Chargemaster (every line, cells with findings highlighted), Changes (with --baseline), Rules.
 
-All Excel details live here. Text is always written as text (never a formula, number or link),
-illegal XML characters are removed, a sheet past Excel's row limit continues on another, and
-the file is written beside the target and moved into place only when complete.
+Each sheet's content is computed here as a ``Sheet`` (headers, columns, formats, links, fills)
+by a function of the run alone; ``SHEETS`` lists them in order and ``_write`` hands each to the
+shared Excel layer (``excel.py``). To add a sheet, write a ``def my_sheet(view) -> Sheet | None``
+and insert ``my_sheet`` in ``SHEETS`` where it belongs (return None to leave it out). Issues and
+the worklists carry ``Status``, ``Owner`` and ``Comment`` for the analyst; with --baseline what
+was written there last night is carried to the same finding (``WORK_HEADERS``, ``work_key``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 
+from . import excel
 from .catalog import FINDING_COLUMNS, FINDING_HEADERS, RULES
+from .excel import Book, as_int, clean_column, fit_widths
 from .output import atomic_write
 from .pipeline import Result
 from .reader import column_letter
 from .rules import worklist_rules
 
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_LINKS = 65_530  # per worksheet; Excel ignores (and may repair) beyond it
-# Past this many cells a sheet is a filtered range, not a table (Excel slows on huge tables).
-TABLE_MAX_CELLS = 5_000_000
-MAX_CELL_CHARS = 32_767
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_FILLS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 _RANK = {"error": 0, "warning": 1, "info": 2}
 CODED_HEADERS = [
     "Severity",
@@ -43,8 +39,11 @@ CODED_HEADERS = [
     "Code Source",
     "Rules",
 ]
+WORK_HEADERS = ["Status", "Owner", "Comment"]
 SUGGESTION_HEADERS = ["Row", "Charge Code", "Description", "Rank", "HCPCS", "Score", "Reason"]
 INVALID_CODE_RULES = worklist_rules("Invalid codes")  # declared per rule in the registry
+PRICE_RULES = [r for r in RULES if r.startswith("PRICE-")]
+REPAIR_RULES = [r for r in RULES if r.endswith("-REPAIRED")]
 # HCPCS findings that make a static code not valid (for the Summary's headline share).
 _BAD_CODE_RULES = {
     "HCPCS-MALFORMED",
@@ -53,203 +52,54 @@ _BAD_CODE_RULES = {
     "HCPCS-DELETED",
     "HCPCS-NOT-YET-EFFECTIVE",
 }
+# Where the work on a rule is done: the first worklist listing it (else Issues).
+WORKLIST_OF = {
+    "HCPCS-MISSING": "Missing HCPCS",
+    "HCPCS-REVCODE-MISMATCH": "Rev-HCPCS mismatch",
+    **dict.fromkeys(INVALID_CODE_RULES, "Invalid codes"),
+    **dict.fromkeys(PRICE_RULES, "Prices"),
+    "PRICE-BELOW-FEE-SCHEDULE": "Below Medicare",
+    **dict.fromkeys(REPAIR_RULES, "Repairs"),
+    **{r: "Code map" for r in RULES if r.startswith("MAP-")},
+}
 
 
-def clean(value: Any) -> Any:
-    """A value as the report writes it: None for missing, text without control characters."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, str):
-        if not value:
-            return None
-        text = _ILLEGAL.sub("", value)
-        return text[: MAX_CELL_CHARS - 1] + "…" if len(text) > MAX_CELL_CHARS else text
-    return value
+def default_output(chargemaster: Path) -> Path:
+    chargemaster = Path(chargemaster)
+    return chargemaster.with_name(f"{chargemaster.stem}.report.xlsx")
 
 
-def clean_column(values: pd.Series) -> list[Any]:
-    """A column ready for write_row: None for missing or empty, strings cleaned, numbers kept."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return [None if v != v else v for v in values.astype("float64").tolist()]
-    if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
-        text = values.str.replace(_ILLEGAL, "", regex=True)
-        long = text.str.len().gt(MAX_CELL_CHARS).fillna(False)
-        if long.any():
-            text = text.mask(long, text.str[: MAX_CELL_CHARS - 1] + "…")
-        keep = text.notna() & text.ne("")
-        return text.astype("object").where(keep, None).tolist()
-    obj = values.astype("object")
-    is_text = obj.map(lambda v: isinstance(v, str))
-    if is_text.any():
-        text = obj[is_text].astype("str").str.replace(_ILLEGAL, "", regex=True)
-        long = text.str.len() > MAX_CELL_CHARS
-        if long.any():
-            text = text.mask(long, text.str[: MAX_CELL_CHARS - 1] + "…")
-        obj = obj.mask(is_text, text)
-    return [None if _missing(v) else v for v in obj.tolist()]
+def identity(charge_code: Any, row: Any) -> str:
+    """A line as the analyst knows it: its charge code, else its row."""
+    if isinstance(charge_code, str) and charge_code.strip():
+        return charge_code.strip()
+    if row is None or (isinstance(row, float) and row != row) or row is pd.NA or row == "":
+        return ""
+    try:
+        return f"row {int(float(row))}"
+    except (TypeError, ValueError):
+        return f"row {row}"
 
 
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == ""
+def work_key(sheet: str, rule: Any, charge_code: Any, row: Any, column: Any) -> str:
+    """What an analyst's note is attached to: sheet, rule, line identity, column."""
+    return "|".join([sheet, str(rule or ""), identity(charge_code, row), str(column or "").strip()])
 
 
-def _fit_widths(headers: Sequence[str], columns: Sequence[Sequence[Any]], cap: int = 60):
-    """Column widths fit to the header and the first values, capped."""
-    widths = []
-    for h, col in zip(headers, columns, strict=True):
-        sample = col[:2000]
-        longest = max((len(str(v)) for v in sample if v is not None), default=0)
-        widths.append(min(max(len(h), longest) + 2, cap))
-    return widths
+@dataclass
+class Sheet:
+    """One sheet's content, ready for the writer."""
 
-
-class _NoIndex(dict):
-    """A mapping that forgets what is stored in it."""
-
-    def __setitem__(self, key, value) -> None:
-        pass
-
-
-class _Writer:
-    def __init__(self, path: Path):
-        self.book = xlsxwriter.Workbook(
-            str(path),
-            {
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                "constant_memory": True,
-            },
-        )
-        # Fixed properties: the same input gives the same report (only run facts differ).
-        self.book.set_properties(
-            {
-                "title": "Chargemaster report",
-                "author": "chargemaster",
-                "created": dt.datetime(2000, 1, 1),
-            }
-        )
-        self.header = self.book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
-        self.title = self.book.add_format({"bold": True, "font_size": 14})
-        self.label = self.book.add_format({"bold": True})
-        self.big = self.book.add_format(
-            {"bold": True, "font_size": 13, "align": "left", "num_format": "#,##0"}
-        )
-        self.percent = self.book.add_format(
-            {"bold": True, "font_size": 13, "align": "left", "num_format": "0.0%"}
-        )
-        self.link = self.book.add_format({"font_color": "#0563C1", "underline": 1})
-        self.fills = {k: self.book.add_format({"bg_color": v}) for k, v in _FILLS.items()}
-        self.tables = 0
-        self.sheets_continued: list[str] = []
-        self.links_dropped = 0
-        self.plain_ranges: list[str] = []  # sheets too large for a table: autofilter only
-
-    def put(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
-        value = clean(value)
-        if value is None:
-            ws.write_blank(r, c, None, fmt)
-        elif isinstance(value, str):
-            ws.write_string(r, c, value, fmt)
-        elif isinstance(value, bool):
-            ws.write_boolean(r, c, value, fmt)
-        elif isinstance(value, (int, float)):
-            ws.write_number(r, c, value, fmt)
-        else:
-            ws.write_string(r, c, str(value), fmt)
-
-    def table(
-        self,
-        name: str,
-        headers: Sequence[str],
-        columns: Sequence[Sequence[Any]],
-        *,
-        widths: Sequence[int] | None = None,
-        decorate: Callable[[int, Sequence[Any]], dict[int, tuple[Any, str | None]]] | None = None,
-    ) -> list[str]:
-        """A sheet holding one Excel table (autofilter, frozen header, widths fit to content)
-        from cleaned columns; it continues on 'name (2)' past Excel's row limit.
-
-        Rows go through write_row: with strings_to_formulas/urls/numbers off, a string is
-        always written as a string. ``decorate(i, row)`` gives, for the i-th data row, the
-        cells to write with a format and/or as an internal link: {column: (format, url)}.
-        """
-        widths = widths or _fit_widths(headers, columns)
-        used: list[str] = []
-        ws, r = None, EXCEL_MAX_ROWS
-        for i, row in enumerate(zip(*columns, strict=True)):
-            if r >= EXCEL_MAX_ROWS:
-                if ws is not None:
-                    self._close_table(ws, headers, r)
-                sheet_name = name if not used else f"{name} ({len(used) + 1})"
-                ws = self._new_sheet(sheet_name, headers, widths)
-                used.append(sheet_name)
-                r = 1
-            special = decorate(i, row) if decorate is not None else None
-            if not special:
-                ws.write_row(r, 0, row)
-            else:  # plain runs through write_row; formatted or linked cells one by one
-                start = 0
-                for c in sorted(special):
-                    if c > start:
-                        ws.write_row(r, start, row[start:c])
-                    fmt, url = special[c]
-                    if url and isinstance(row[c], str):
-                        ws.write_url(r, c, url, fmt or self.link, string=row[c])
-                    else:
-                        self.put(ws, r, c, row[c], fmt)
-                    start = c + 1
-                if start < len(row):
-                    ws.write_row(r, start, row[start:])
-            r += 1
-        if ws is None:
-            ws = self._new_sheet(name, headers, widths)
-            used.append(name)
-            r = 1
-        self._close_table(ws, headers, r)
-        self.sheets_continued += used[1:]
-        return used
-
-    def _new_sheet(self, name: str, headers: Sequence[str], widths: Sequence[int]):
-        ws = self.book.add_worksheet(name)
-        ws.write_row(0, 0, headers, self.header)
-        for c, width in enumerate(widths):
-            ws.set_column(c, c, width)
-        ws.freeze_panes(1, 0)
-        return ws
-
-    def _close_table(self, ws, headers: Sequence[str], end: int) -> None:
-        """Make rows 0..end-1 an Excel table (ListObject); past TABLE_MAX_CELLS an autofilter.
-
-        xlsxwriter refuses add_table() in constant_memory mode because the call writes the
-        header cells, which that mode may have flushed already. Our header row is written
-        (identically) before any data, and the table part itself is built at close from the
-        options alone, so the guard is lifted for the call.
-        """
-        last = max(end - 1, 1)  # a table needs a data row: an empty one gets a blank row
-        if (last + 1) * len(headers) > TABLE_MAX_CELLS:
-            ws.autofilter(0, 0, last, len(headers) - 1)
-            self.plain_ranges.append(ws.name)
-            return
-        self.tables += 1
-        options = {
-            "name": f"T{self.tables}_{re.sub(r'[^A-Za-z0-9]', '', ws.name)[:40]}",
-            "columns": [{"header": h} for h in headers],
-            "style": "Table Style Light 1",
-        }
-        ws.constant_memory = False
-        # add_table records every cell of the range to catch overlapping tables (ours never
-        # overlap): at 100k lines that index alone would cost ~300 MB, so it is not kept.
-        ws.table_cells = _NoIndex()
-        try:
-            ws.add_table(0, 0, last, len(headers) - 1, options)
-        finally:
-            ws.constant_memory = True
-            # The header cells add_table re-wrote sit beside the last (unflushed) data row;
-            # the flush at close writes that row only and drops them.
-            ws.table.pop(0, None)
+    name: str
+    headers: list[str]
+    columns: list[list[Any]]
+    widths: list[int] | None = None
+    formats: dict[int, str] = field(default_factory=dict)  # column -> 'currency' | 'count'
+    links: dict[int, list[str | None]] = field(default_factory=dict)  # column -> target per row
+    fills: dict[int, list[str | None]] = field(default_factory=dict)  # column -> severity per row
+    cell_fills: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> {col: sev}
+    # column -> number format name per row, for a column that mixes prices and text.
+    cell_formats: dict[int, list[str | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -261,18 +111,24 @@ class _View:
     on_lines: pd.Series  # bool: the finding is on a chargemaster line
     line_severity: pd.Series  # row -> highest severity
     header_index: dict[str, int]  # input header -> 0-based column
+    notes: dict[str, tuple[str, str, str]]  # work_key -> (Status, Owner, Comment)
 
-    def line_targets(self, rows: pd.Series, columns: pd.Series) -> list[str | None]:
+    def line_targets(self, rows: pd.Series, columns: pd.Series | None = None) -> list[str | None]:
         """internal:'Chargemaster'!C12 for each (source row, column); None off the lines."""
         frame = self.result.lines.frame
-        positions = frame.index.get_indexer(rows.fillna(-1).astype("int64"))
+        positions = frame.index.get_indexer(
+            pd.to_numeric(rows, errors="coerce").fillna(-1).astype("int64")
+        )
         letters = {h: column_letter(j + 1) for h, j in self.header_index.items()}
+        if columns is None:
+            columns = pd.Series([None] * len(positions))
         out: list[str | None] = []
+        per_sheet = excel.EXCEL_MAX_ROWS - 1
         for pos, column in zip(positions, columns, strict=True):
             if pos < 0:
                 out.append(None)
                 continue
-            sheet_no, offset = divmod(int(pos), EXCEL_MAX_ROWS - 1)
+            sheet_no, offset = divmod(int(pos), per_sheet)
             sheet = "Chargemaster" if sheet_no == 0 else f"Chargemaster ({sheet_no + 1})"
             out.append(f"internal:'{sheet}'!{letters.get(column, 'A')}{offset + 2}")
         return out
@@ -290,51 +146,125 @@ def _view(result: Result) -> _View:
         ("revenue_code", "revenue_code"),
         ("family", "family"),
         ("hcpcs", "coded_hcpcs"),
-        ("price", "price"),
     ):
         f[name] = frame[source].reindex(rows).to_numpy()
+    f["price"] = _line_prices(result).reindex(rows).to_numpy()
     sev = f.loc[on_lines, ["row", "severity"]].copy()
     sev["rank"] = sev["severity"].map(_RANK)
     line_sev = sev.sort_values("rank").drop_duplicates("row").set_index("row")["severity"]
     header_index = {h: j for j, h in enumerate(result.table.headers)}
-    return _View(result, f, on_lines, line_sev, header_index)
+    notes = getattr(result, "notes", None) or {}
+    return _View(result, f, on_lines, line_sev, header_index, notes)
 
 
-def default_output(chargemaster: Path) -> Path:
-    chargemaster = Path(chargemaster)
-    return chargemaster.with_name(f"{chargemaster.stem}.report.xlsx")
+def _line_prices(result: Result) -> pd.Series:
+    """Each line's price as a number (its first price column), NaN when it does not parse."""
+    frame, prices = result.lines.frame, result.lines.prices
+    col = result.table.col("price")
+    if col and col in prices.columns:
+        return pd.to_numeric(prices[col], errors="coerce").reindex(frame.index)
+    return pd.Series(float("nan"), index=frame.index)
 
 
-def write_report(result: Result, path: Path) -> Path:
+def write_report(result: Result, path: Path, protect: list[Path] | None = None) -> Path:
     """Write the report to ``path`` atomically; returns the path."""
-    protect = [result.options.chargemaster]
+    guard = [result.options.chargemaster, *(protect or [])]
     if result.options.code_map:
-        protect.append(result.options.code_map)
-    return atomic_write(path, lambda tmp: _write(result, tmp), protect)
+        guard.append(result.options.code_map)
+    return atomic_write(path, lambda tmp: _write(result, tmp), guard)
 
 
 def _write(result: Result, path: Path) -> None:
-    w = _Writer(path)
+    book = Book(path, "Chargemaster report")
     view = _view(result)
-    summary = w.book.add_worksheet("Summary")
-    _issues(w, view)
-    _worklists(w, view)
-    _chargemaster(w, view)
-    if result.changes is not None:
-        from .changes import CHANGE_HEADERS
-
-        frame = result.changes
-        w.table("Changes", CHANGE_HEADERS, [clean_column(frame[c]) for c in CHANGE_HEADERS])
-    _rules(w, result)
-    _skipped_rows(w, result)
-    _summary(w, summary, view)
-    w.book.close()
+    summary = book.book.add_worksheet("Summary")
+    written: dict[str, list[str]] = {}
+    for build in SHEETS:
+        sheet = build(view)
+        if sheet is not None:
+            written[sheet.name] = _put_sheet(book, sheet)
+    _summary(book, summary, view, written)
+    book.close()
 
 
-def _issues(w: _Writer, view: _View) -> list[str]:
+def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
+    links_left = {"n": excel.EXCEL_MAX_LINKS, "sheet": 0}
+    per_sheet = excel.EXCEL_MAX_ROWS - 1
+
+    def decorate(i: int, row) -> dict[int, tuple[Any, str | None]]:
+        special: dict[int, tuple[Any, str | None]] = {}
+        for c, sev in sheet.cell_fills.get(i, {}).items():
+            special[c] = (book.fills[sev], None)
+        for c, values in sheet.fills.items():
+            if values[i] in book.fills:
+                special[c] = (book.fills[values[i]], None)
+        for c, names in sheet.cell_formats.items():
+            if names[i] is not None:
+                special[c] = (book.named[names[i]], None)
+        if sheet.links:
+            if i // per_sheet != links_left["sheet"]:  # Excel's link limit is per sheet
+                links_left.update(n=excel.EXCEL_MAX_LINKS, sheet=i // per_sheet)
+            for c, targets in sheet.links.items():
+                if targets[i] and row[c] is not None:
+                    if links_left["n"] > 0:
+                        special[c] = (special.get(c, (None,))[0], targets[i])
+                        links_left["n"] -= 1
+                    else:
+                        book.links_dropped += 1
+        return special
+
+    plain = not (sheet.links or sheet.fills or sheet.cell_fills or sheet.cell_formats)
+    return book.table(
+        sheet.name,
+        sheet.headers,
+        sheet.columns,
+        widths=sheet.widths,
+        formats=sheet.formats,
+        decorate=None if plain else decorate,
+    )
+
+
+def display_key(sheet: str, row: dict[str, Any]) -> str:
+    """The note key of a row as the sheet shows it (so last night's report gives it back):
+    Rule, the line (Charge Code, else Row or Map Row), and Column (else HCPCS)."""
+    column = row.get("Column")
+    if column is None or column == "":
+        column = row.get("HCPCS")
+    line_row = row.get("Row") if row.get("Row") not in (None, "") else row.get("Map Row")
+    return work_key(sheet, row.get("Rule"), row.get("Charge Code"), line_row, column)
+
+
+def _work_columns(
+    view: _View, sheet: str, headers: list[str], columns: list[list[Any]]
+) -> list[list[Any]]:
+    """Status, Owner, Comment: empty, or what the analyst wrote on the same finding last night."""
+    n = len(columns[0]) if columns else 0
+    if not view.notes or n == 0:
+        return [[None] * n for _ in WORK_HEADERS]
+    wanted = [
+        h for h in ("Rule", "Charge Code", "Row", "Map Row", "Column", "HCPCS") if h in headers
+    ]
+    picked = [columns[headers.index(h)] for h in wanted]
+    got = [
+        view.notes.get(display_key(sheet, dict(zip(wanted, values, strict=True))))
+        for values in zip(*picked, strict=True)
+    ]
+    return [[g[j] if g else None for g in got] for j in range(len(WORK_HEADERS))]
+
+
+# ----- Issues and worklists ------------------------------------------------------------------
+
+
+def issues_sheet(view: _View) -> Sheet:
     f = view.findings
     columns = [clean_column(f[c]) for c in FINDING_COLUMNS]
-    columns[2] = [None if v is None else int(v) for v in columns[2]]  # Row
+    columns[2] = as_int(columns[2])  # Row
+    # A price finding's value is the price: a number in currency format when it parses.
+    value = pd.to_numeric(
+        f["value"].astype("str").str.replace(r"[$,\s]", "", regex=True), errors="coerce"
+    )
+    is_price = f["rule"].isin(PRICE_RULES) & value.notna() & value.abs().lt(float("inf"))
+    columns[6] = [float(v) if p else t for v, p, t in zip(value, is_price, columns[6], strict=True)]
     header_row = view.result.table.header_row
     on_line = view.line_targets(f["row"].where(view.on_lines), f["column"])
     header_links = {
@@ -344,184 +274,202 @@ def _issues(w: _Writer, view: _View) -> list[str]:
         t if t is not None else (header_links.get(c) if r == header_row else None)
         for t, r, c in zip(on_line, f["row"].fillna(0), f["column"], strict=True)
     ]
-    links = {"n": 0}
+    columns += _work_columns(view, "Issues", FINDING_HEADERS, columns)
+    headers = [*FINDING_HEADERS, *WORK_HEADERS]
+    widths = fit_widths(headers, columns)
+    widths[8] = min(max(widths[8], 60), 110)
+    widths[9:] = [12, 14, 40]
+    return Sheet(
+        "Issues",
+        headers,
+        columns,
+        widths=widths,
+        links={3: targets},
+        fills={0: columns[0]},
+        cell_formats={6: ["currency" if p else None for p in is_price]},
+    )
 
-    def decorate(i, row):
-        special = {0: (w.fills.get(row[0]), None)}
-        if targets[i] and row[3]:
-            if links["n"] < EXCEL_MAX_LINKS:
-                special[3] = (w.link, targets[i])
-                links["n"] += 1
-            else:
-                w.links_dropped += 1
-        return special
 
-    widths = _fit_widths(FINDING_HEADERS, columns)
-    widths[-1] = min(max(widths[-1], 60), 110)
-    return w.table("Issues", FINDING_HEADERS, columns, widths=widths, decorate=decorate)
-
-
-def _worklist(w: _Writer, name: str, frame: pd.DataFrame, spec: list[tuple[str, str]]) -> None:
-    headers = [h for h, _ in spec]
+def _worklist(
+    view: _View,
+    name: str,
+    frame: pd.DataFrame,
+    spec: list[tuple[str, str]],
+) -> Sheet:
+    headers = [h for h, _ in spec] + WORK_HEADERS
     columns = [clean_column(frame[c]) if len(frame) else [] for _, c in spec]
-    for j, (_, c) in enumerate(spec):
+    formats: dict[int, str] = {}
+    links: dict[int, list[str | None]] = {}
+    for j, (h, c) in enumerate(spec):
         if c in ("row", "Row", "Rank") and len(frame):
-            columns[j] = [None if v is None else int(v) for v in columns[j]]
-    w.table(name, headers, columns)
+            columns[j] = as_int(columns[j])
+        if h == "Price":
+            formats[j] = "currency"
+    names = [c for _, c in spec]
+    on_cdm = "row" in names and name != "Code map"  # Map Row is a row of the code map
+    if on_cdm and "charge_code" in names and len(frame):
+        # The charge code links to its line (to the cell named, when there is one).
+        cols = frame["column"] if "column" in frame.columns else None
+        links[names.index("charge_code")] = view.line_targets(frame["row"], cols)
+    columns += _work_columns(view, name, [h for h, _ in spec], columns)
+    sheet = Sheet(name, headers, columns, formats=formats, links=links)
+    if "severity" in names:
+        sheet.fills = {names.index("severity"): columns[names.index("severity")]}
+    return sheet
 
 
-def _worklists(w: _Writer, view: _View) -> None:
-    f = view.findings
-    lines = f[view.on_lines]
-    frame = view.result.lines.frame
+def _on_lines(view: _View, rules: list[str]) -> pd.DataFrame:
+    lines = view.findings[view.on_lines]
+    return lines[lines["rule"].isin(rules)]
 
-    def pick(rules: list[str], source: pd.DataFrame = lines) -> pd.DataFrame:
-        return source[source["rule"].isin(rules)]
 
-    _worklist(
-        w,
-        "Missing HCPCS",
-        pick(["HCPCS-MISSING"]),
-        [
-            ("Row", "row"),
-            ("Charge Code", "charge_code"),
-            ("Description", "description"),
-            ("Department", "department"),
-            ("Revenue Code", "revenue_code"),
-            ("Family", "family"),
-            ("Price", "price"),
-            ("Suggested", "suggested"),
-            ("Message", "message"),
-        ],
-    )
-    _worklist(
-        w,
-        "Invalid codes",
-        pick(INVALID_CODE_RULES),
-        [
-            ("Severity", "severity"),
-            ("Rule", "rule"),
-            ("Row", "row"),
-            ("Cell", "cell"),
-            ("Charge Code", "charge_code"),
-            ("Description", "description"),
-            ("Column", "column"),
-            ("Value", "value"),
-            ("Suggested", "suggested"),
-            ("Message", "message"),
-        ],
-    )
-    _worklist(
-        w,
-        "Rev-HCPCS mismatch",
-        pick(["HCPCS-REVCODE-MISMATCH"]),
-        [
-            ("Row", "row"),
-            ("Charge Code", "charge_code"),
-            ("Description", "description"),
-            ("Revenue Code", "revenue_code"),
-            ("HCPCS", "hcpcs"),
-            ("Message", "message"),
-        ],
-    )
-    prices = [r for r in RULES if r.startswith("PRICE-")]
-    _worklist(
-        w,
-        "Prices",
-        pick(prices),
-        [
-            ("Severity", "severity"),
-            ("Rule", "rule"),
-            ("Row", "row"),
-            ("Charge Code", "charge_code"),
-            ("Description", "description"),
-            ("HCPCS", "hcpcs"),
-            ("Price", "price"),
-            ("Value", "value"),
-            ("Message", "message"),
-        ],
-    )
+def missing_hcpcs_sheet(view: _View) -> Sheet:
+    spec = [
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("Department", "department"),
+        ("Revenue Code", "revenue_code"),
+        ("Family", "family"),
+        ("Price", "price"),
+        ("Suggested", "suggested"),
+        ("Message", "message"),
+    ]
+    return _worklist(view, "Missing HCPCS", _on_lines(view, ["HCPCS-MISSING"]), spec)
+
+
+def invalid_codes_sheet(view: _View) -> Sheet:
+    spec = [
+        ("Severity", "severity"),
+        ("Rule", "rule"),
+        ("Row", "row"),
+        ("Cell", "cell"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("Column", "column"),
+        ("Value", "value"),
+        ("Suggested", "suggested"),
+        ("Message", "message"),
+    ]
+    return _worklist(view, "Invalid codes", _on_lines(view, INVALID_CODE_RULES), spec)
+
+
+def revcode_mismatch_sheet(view: _View) -> Sheet:
+    spec = [
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("Revenue Code", "revenue_code"),
+        ("HCPCS", "hcpcs"),
+        ("Message", "message"),
+    ]
+    frame = _on_lines(view, ["HCPCS-REVCODE-MISMATCH"])
+    return _worklist(view, "Rev-HCPCS mismatch", frame, spec)
+
+
+def prices_sheet(view: _View) -> Sheet:
+    spec = [
+        ("Severity", "severity"),
+        ("Rule", "rule"),
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("HCPCS", "hcpcs"),
+        ("Price", "price"),
+        ("Value", "value"),
+        ("Message", "message"),
+    ]
+    return _worklist(view, "Prices", _on_lines(view, PRICE_RULES), spec)
+
+
+def below_medicare_sheet(view: _View) -> Sheet | None:
     below = view.result.below_fee
-    if below is not None:  # a fee schedule was loaded: the lines priced under Medicare, by gap
-        _worklist(
-            w,
-            "Below Medicare",
-            below,
-            [
-                ("Row", "row"),
-                ("Charge Code", "charge_code"),
-                ("Description", "description"),
-                ("HCPCS", "hcpcs"),
-                ("Modifiers", "modifiers"),
-                ("Price Column", "price_column"),
-                ("Price", "price"),
-                ("Medicare Rate", "rate"),
-                ("Gap per Unit", "gap"),
-                ("Source", "source"),
-            ],
-        )
-    _worklist(
-        w,
-        "Repairs",
-        # The audit: every repaired cell (storage repairs appear in Issues once per column).
-        view.result.lines.repairs,
-        [
-            ("Rule", "rule"),
-            ("Row", "row"),
-            ("Cell", "cell"),
-            ("Charge Code", "charge_code"),
-            ("Column", "column"),
-            ("Original", "value"),
-            ("Repaired", "suggested"),
-            ("Message", "message"),
-        ],
-    )
-    _worklist(
-        w,
-        "Code map",
-        f[f["rule"].str.startswith("MAP-")],
-        [
-            ("Severity", "severity"),
-            ("Rule", "rule"),
-            ("Map Row", "row"),
-            ("Cell", "cell"),
-            ("Charge Code", "charge_code"),
-            ("Value", "value"),
-            ("Message", "message"),
-        ],
-    )
+    if below is None:  # no fee schedule loaded
+        return None
+    spec = [
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("HCPCS", "hcpcs"),
+        ("Modifiers", "modifiers"),
+        ("Price Column", "price_column"),
+        ("Price", "price"),
+        ("Medicare Rate", "rate"),
+        ("Gap per Unit", "gap"),
+        ("Source", "source"),
+    ]
+    sheet = _worklist(view, "Below Medicare", below, spec)
+    sheet.formats |= {7: "currency", 8: "currency"}
+    return sheet
+
+
+def repairs_sheet(view: _View) -> Sheet:
+    spec = [
+        ("Rule", "rule"),
+        ("Row", "row"),
+        ("Cell", "cell"),
+        ("Charge Code", "charge_code"),
+        ("Column", "column"),
+        ("Original", "value"),
+        ("Repaired", "suggested"),
+        ("Message", "message"),
+    ]
+    # The audit: every repaired cell (storage repairs appear in Issues once per column).
+    return _worklist(view, "Repairs", view.result.lines.repairs, spec)
+
+
+def code_map_sheet(view: _View) -> Sheet:
+    f = view.findings
+    spec = [
+        ("Severity", "severity"),
+        ("Rule", "rule"),
+        ("Map Row", "row"),
+        ("Cell", "cell"),
+        ("Charge Code", "charge_code"),
+        ("Value", "value"),
+        ("Message", "message"),
+    ]
+    return _worklist(view, "Code map", f[f["rule"].str.startswith("MAP-")], spec)
+
+
+def suggestions_sheet(view: _View) -> Sheet:
     suggestions = view.result.suggestions
     if suggestions is None:
         suggestions = pd.DataFrame(columns=SUGGESTION_HEADERS)
-    _worklist(w, "Suggestions", suggestions, [(c, c) for c in SUGGESTION_HEADERS])
+    frame = suggestions.rename(columns={"Row": "row", "Charge Code": "charge_code"})
+    spec = [(h, {"Row": "row", "Charge Code": "charge_code"}.get(h, h)) for h in SUGGESTION_HEADERS]
+    return _worklist(view, "Suggestions", frame, spec)
+
+
+def static_coding_sheet(view: _View) -> Sheet:
+    frame = view.result.lines.frame
     static = frame[frame["code_source"].eq("code map")].assign(row=lambda d: d.index)
-    _worklist(
-        w,
-        "Static coding applied",
-        static,
-        [
-            ("Row", "row"),
-            ("Charge Code", "charge_code"),
-            ("Description", "description"),
-            ("Revenue Code", "revenue_code"),
-            ("HCPCS", "coded_hcpcs"),
-            ("Modifiers", "coded_modifiers"),
-        ],
-    )
+    spec = [
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("Revenue Code", "revenue_code"),
+        ("HCPCS", "coded_hcpcs"),
+        ("Modifiers", "coded_modifiers"),
+    ]
+    return _worklist(view, "Static coding applied", static, spec)
+
+
+def soft_coded_sheet(view: _View) -> Sheet:
+    frame = view.result.lines.frame
     soft = frame[frame["soft"]].assign(row=lambda d: d.index)
-    _worklist(
-        w,
-        "Soft-coded",
-        soft,
-        [
-            ("Row", "row"),
-            ("Charge Code", "charge_code"),
-            ("Description", "description"),
-            ("Department", "department"),
-            ("Revenue Code", "revenue_code"),
-            ("HCPCS", "coded_hcpcs"),
-        ],
-    )
+    spec = [
+        ("Row", "row"),
+        ("Charge Code", "charge_code"),
+        ("Description", "description"),
+        ("Department", "department"),
+        ("Revenue Code", "revenue_code"),
+        ("HCPCS", "coded_hcpcs"),
+    ]
+    return _worklist(view, "Soft-coded", soft, spec)
+
+
+# ----- Chargemaster, Changes, Rules ----------------------------------------------------------
 
 
 def _rules_by_row(view: _View) -> pd.Series:
@@ -532,17 +480,32 @@ def _rules_by_row(view: _View) -> pd.Series:
     return pairs.groupby("row")["rule"].agg(" ".join)
 
 
-def _chargemaster(w: _Writer, view: _View) -> list[str]:
+def report_headers(input_headers: list[str]) -> list[str]:
+    """The Chargemaster sheet's headers: an input column named like one of the report's own
+    (Row, Severity, Rules, ...) is marked '(input)' so every table column is unambiguous."""
+    reserved = {h.lower() for h in ["Row", *CODED_HEADERS]}
+    return ["Row", *(f"{h} (input)" if h.lower() in reserved else h for h in input_headers)]
+
+
+def chargemaster_sheet(view: _View) -> Sheet:
     result = view.result
     table, frame = result.table, result.lines.frame
     data, prices = table.data, result.lines.prices
+    room = excel.EXCEL_MAX_COLS - 1 - len(CODED_HEADERS)
+    inputs = table.headers[:room]  # past XFD: reported as CELL-OVERSIZE
     columns = [frame.index.tolist()]
-    for h in table.headers:
+    formats = {}
+    for j, h in enumerate(inputs, start=1):
         if h in prices.columns:  # a price that parses is written as a number finance can sum
             as_number, as_text = clean_column(prices[h]), clean_column(data[h])
+            # A price that does not parse, or parses to infinity ("1e999"), stays as written.
             columns.append(
-                [n if n is not None else t for n, t in zip(as_number, as_text, strict=True)]
+                [
+                    n if n is not None and not isinstance(n, str) else t
+                    for n, t in zip(as_number, as_text, strict=True)
+                ]
             )
+            formats[j] = "currency"
         else:
             columns.append(clean_column(data[h]))
     rules = _rules_by_row(view).reindex(frame.index)
@@ -556,56 +519,192 @@ def _chargemaster(w: _Writer, view: _View) -> list[str]:
         rules,
     ):
         columns.append(clean_column(s))
-    headers = ["Row", *table.headers, *CODED_HEADERS]
+    headers = [*report_headers(inputs), *CODED_HEADERS]
     # The cells findings name, with the highest severity on each.
     f = view.findings[view.on_lines & view.findings["column"].isin(view.header_index)]
     marks: dict[int, dict[int, str]] = {}
-    for row, col, sev in zip(f["row"], f["column"], f["severity"], strict=True):
-        cells = marks.setdefault(frame.index.get_loc(int(row)), {})
+    positions = frame.index.get_indexer(f["row"].astype("int64"))
+    for pos, col, sev in zip(positions, f["column"], f["severity"], strict=True):
         c = view.header_index[col] + 1
+        if c > len(inputs):
+            continue
+        cells = marks.setdefault(int(pos), {})
         if c not in cells or _RANK[sev] < _RANK[cells[c]]:
             cells[c] = sev
-    sev_col = len(table.headers) + 1
+    sev_col = len(inputs) + 1
+    widths = [8] + [min(max(len(h) + 2, 10), 40) for h in headers[1:sev_col]]
+    widths += [9, 14, 16, 18, 12, 30]
+    return Sheet(
+        "Chargemaster",
+        headers,
+        columns,
+        widths=widths,
+        formats=formats,
+        fills={sev_col: columns[sev_col]},
+        cell_fills=marks,
+    )
 
-    def decorate(i, row):
-        special = {c: (w.fills[sev], None) for c, sev in marks.get(i, {}).items()}
-        if row[sev_col] is not None:
-            special[sev_col] = (w.fills[row[sev_col]], None)
-        return special
 
-    widths = [8] + [min(max(len(h) + 2, 10), 40) for h in table.headers] + [9, 14, 16, 18, 12, 30]
-    return w.table("Chargemaster", headers, columns, widths=widths, decorate=decorate)
+def changes_sheet(view: _View) -> Sheet | None:
+    frame = view.result.changes
+    if frame is None:
+        return None
+    from .changes import CHANGE_HEADERS
+
+    columns = [clean_column(frame[c]) for c in CHANGE_HEADERS]
+    formats = {}
+    for j, h in enumerate(CHANGE_HEADERS):
+        if h in ("Row", "Baseline Row"):
+            columns[j] = as_int(columns[j])
+    # Prices before and after as numbers in currency format, like everywhere else.
+    is_price = frame["Field"].eq("Price").fillna(False).tolist()
+    for h in ("Before", "After"):
+        j = CHANGE_HEADERS.index(h)
+        columns[j] = [_number(v) if p else v for v, p in zip(columns[j], is_price, strict=True)]
+    return Sheet("Changes", list(CHANGE_HEADERS), columns, formats=formats)
 
 
-def _rules(w: _Writer, result: Result) -> None:
-    sev = result.config.severity
+def _number(v: Any) -> Any:
+    try:
+        x = float(str(v).replace(",", "").replace("$", ""))
+    except (TypeError, ValueError):
+        return v
+    return x if x == x and abs(x) != float("inf") else v
+
+
+def rule_status(view: _View) -> dict[str, str]:
+    """What the Rules sheet says of each rule: active, not yet, or did not run (and why)."""
+    f = view.findings
+    skipped = f[f["rule"].eq("RULE-SKIPPED")]
+    did_not_run = {}
+    for value, message in zip(skipped["value"], skipped["message"], strict=True):
+        if value in RULES:
+            did_not_run.setdefault(value, message)
+    status = {}
+    for r in RULES.values():
+        if r.pending:
+            status[r.id] = f"not yet: needs {r.pending}"
+        elif r.id in did_not_run:
+            status[r.id] = f"did not run: {did_not_run[r.id]}"
+        else:
+            status[r.id] = "active"
+    return status
+
+
+def rules_sheet(view: _View) -> Sheet:
+    sev = view.result.config.severity
     rules = list(RULES.values())
+    status = rule_status(view)
+    counts = view.findings["rule"].value_counts()
     columns = [
         [r.id for r in rules],
         [sev.get(r.id, r.severity.value) for r in rules],
         [r.group for r in rules],
         [r.title for r in rules],
-        ["active" if not r.pending else f"not yet: needs {r.pending}" for r in rules],
+        [status[r.id] for r in rules],
+        [int(counts.get(r.id, 0)) for r in rules],
     ]
-    w.table("Rules", ["Rule", "Severity", "Group", "Title", "Status"], columns)
+    headers = ["Rule", "Severity", "Group", "Title", "Status", "Findings"]
+    return Sheet("Rules", headers, columns, formats={5: "count"})
 
 
-def _counts_by(f: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
-    g = f.assign(**{key: f[key].fillna(label)}).groupby([key, "severity"]).size()
+SKIPPED_HEADERS = ["Row", "Kind", "Text"]
+
+
+def skipped_rows_sheet(view: _View) -> Sheet | None:
+    """Every row below the header that was not read as a line: nothing is lost in silence."""
+    listing = getattr(view.result.table, "skipped_rows", None)
+    if listing is None or len(listing) == 0:
+        return None
+    columns = [
+        [int(v) for v in listing["row"]],
+        clean_column(listing["kind"]),
+        clean_column(listing["text"]),
+    ]
+    return Sheet("Skipped rows", SKIPPED_HEADERS, columns)
+
+
+# The sheets after Summary, in order. Add one by inserting its builder here.
+SHEETS: list[Callable[[_View], Sheet | None]] = [
+    issues_sheet,
+    missing_hcpcs_sheet,
+    invalid_codes_sheet,
+    revcode_mismatch_sheet,
+    prices_sheet,
+    below_medicare_sheet,
+    repairs_sheet,
+    code_map_sheet,
+    suggestions_sheet,
+    static_coding_sheet,
+    soft_coded_sheet,
+    chargemaster_sheet,
+    changes_sheet,
+    rules_sheet,
+    skipped_rows_sheet,
+]
+
+
+# ----- Summary -------------------------------------------------------------------------------
+
+
+def fix_first(view: _View) -> pd.DataFrame:
+    """Errors then warnings by rule: lines affected and the dollars on them, largest first."""
+    f = view.findings[view.findings["severity"].isin(["error", "warning"])]
+    rows = []
+    for rule, part in f.groupby("rule", sort=False):
+        on = part[view.on_lines.reindex(part.index, fill_value=False)]
+        lines = on.drop_duplicates("row")
+        dollars = float(pd.to_numeric(lines["price"], errors="coerce").fillna(0).sum())
+        rows.append(
+            {
+                "severity": part["severity"].iloc[0],
+                "rule": rule,
+                "findings": len(part),
+                "lines": len(lines),
+                "dollars": round(dollars, 2),
+                "where": WORKLIST_OF.get(rule, "Issues"),
+            }
+        )
+    out = pd.DataFrame(rows, columns=["severity", "rule", "findings", "lines", "dollars", "where"])
+    if out.empty:
+        return out
+    out["rank"] = out["severity"].map(_RANK)
+    out = out.sort_values(
+        ["rank", "dollars", "lines", "rule"], ascending=[True, False, False, True]
+    )
+    return out.drop(columns="rank").reset_index(drop=True)
+
+
+def family_label(view: _View) -> pd.Series:
+    """A finding's revenue-code family; without one, its revenue-code group (or why not)."""
+    f = view.findings
+    rev = f["revenue_code"].astype("object")
+    rev_text = rev.where(rev.notna(), "").astype("str")
+    label = f["family"].astype("object")
+    label = label.where(label.notna() & label.ne("nan"), None)
+    no_family = label.isna()
+    group = "rev " + rev_text.str[:3] + "x (no family)"
+    label = label.mask(no_family & rev_text.str.len().ge(3), group)
+    label = label.mask(no_family & rev_text.str.len().lt(3), "(no revenue code)")
+    return label.where(view.on_lines, "(not on a line)")
+
+
+def _counts_by(f: pd.DataFrame, key: str) -> pd.DataFrame:
+    g = f.groupby([key, "severity"]).size()
     table = g.unstack(fill_value=0).reindex(columns=["error", "warning", "info"], fill_value=0)
     table["total"] = table.sum(axis=1)
     return table.sort_values(["error", "total"], ascending=False)
 
 
-def _summary(w: _Writer, ws, view: _View) -> None:
+def _summary(w: Book, ws, view: _View, written: dict[str, list[str]]) -> None:
     result = view.result
     s, f, frame = result.stats, view.findings, result.lines.frame
     ws.set_column(0, 0, 40)
-    ws.set_column(1, 4, 11)
+    ws.set_column(1, 4, 13)
     ws.set_column(5, 5, 48)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)  # printed (and rendered to PDF) one page wide
-    w.put(ws, 0, 0, f"Chargemaster report: {Path(s['input']).name}", w.title)
+    w.put(ws, 0, 0, f"Chargemaster report: {Path(s['input']).name}", w.title_format)
     counts = {sev: int(f["severity"].eq(sev).sum()) for sev in ("error", "warning", "info")}
     ancillary = frame["ancillary"] & frame["active"]
     bad_code_rows = set(f.loc[f["rule"].isin(_BAD_CODE_RULES), "row"].dropna().astype(int))
@@ -635,12 +734,35 @@ def _summary(w: _Writer, ws, view: _View) -> None:
         r += 1
     r += 1
 
+    # What to fix first: errors then warnings, the rules with the most money on them first.
+    first = fix_first(view)
+    w.put(ws, r, 0, "Fix first", w.label)
+    w.put(ws, r, 1, "errors, then warnings; dollars = sum of the prices of the lines affected")
+    r += 1
+    for c, h in enumerate(["Rule", "Severity", "Lines affected", "Dollars", "Findings", "Work in"]):
+        w.put(ws, r, c, h, w.header)
+    for item in first.itertuples():
+        r += 1
+        w.put(ws, r, 0, item.rule, w.fills[item.severity])
+        w.put(ws, r, 1, item.severity)
+        w.put(ws, r, 2, item.lines, w.count)
+        w.put(ws, r, 3, item.dollars, w.currency)
+        w.put(ws, r, 4, item.findings, w.count)
+        if item.where in written:
+            ws.write_url(r, 5, f"internal:'{item.where}'!A1", w.link, string=item.where)
+        else:
+            w.put(ws, r, 5, item.where)
+    if first.empty:
+        r += 1
+        w.put(ws, r, 0, "(no errors or warnings)")
+    r += 2
+
     # Findings by rule, with a bar chart beside it.
     w.put(ws, r, 0, "Findings by rule", w.label)
     r += 1
     for c, h in enumerate(["Rule", "Count", "Severity", "Title"]):
         w.put(ws, r, c, h, w.header)
-    first = r + 1
+    first_row = r + 1
     by_rule = f["rule"].value_counts()
     sev = result.config.severity
     ordered = sorted(
@@ -651,19 +773,19 @@ def _summary(w: _Writer, ws, view: _View) -> None:
         r += 1
         level = sev.get(rid, RULES[rid].severity.value)
         w.put(ws, r, 0, rid, w.fills[level])
-        w.put(ws, r, 1, int(by_rule[rid]))
+        w.put(ws, r, 1, int(by_rule[rid]), w.count)
         w.put(ws, r, 2, level)
         w.put(ws, r, 3, RULES[rid].title)
     r += 1
     w.put(ws, r, 0, "Total (rows of Issues)", w.label)
-    w.put(ws, r, 1, len(f), w.label)
+    w.put(ws, r, 1, len(f), w.big)
     if ordered:
         chart = w.book.add_chart({"type": "bar"})
         chart.add_series(
             {
                 "name": "Findings",
-                "categories": ["Summary", first, 0, first + len(ordered) - 1, 0],
-                "values": ["Summary", first, 1, first + len(ordered) - 1, 1],
+                "categories": ["Summary", first_row, 0, first_row + len(ordered) - 1, 0],
+                "values": ["Summary", first_row, 1, first_row + len(ordered) - 1, 1],
                 "fill": {"color": "#4472C4"},
             }
         )
@@ -674,10 +796,12 @@ def _summary(w: _Writer, ws, view: _View) -> None:
         ws.insert_chart(2, 7, chart)
     r += 2
 
-    on_lines = f[view.on_lines]
-    for title, key, label in (
-        ("Findings by revenue-code family", "family", "(no family)"),
-        ("Findings by department", "department", "(no department)"),
+    labelled = f.assign(family=family_label(view))
+    on_lines = labelled[view.on_lines]
+    on_lines = on_lines.assign(department=on_lines["department"].fillna("(no department)"))
+    for title, key, frame_ in (
+        ("Findings by revenue-code family", "family", labelled),
+        ("Findings by department", "department", on_lines),
     ):
         if key == "department" and not result.table.col("department"):
             continue
@@ -685,18 +809,21 @@ def _summary(w: _Writer, ws, view: _View) -> None:
         r += 1
         for c, h in enumerate([key.capitalize(), "Errors", "Warnings", "Info", "Total"]):
             w.put(ws, r, c, h, w.header)
-        table = _counts_by(on_lines, key, label) if len(on_lines) else pd.DataFrame()
+        table = _counts_by(frame_, key) if len(frame_) else pd.DataFrame()
         for name, row in table.head(40).iterrows():
             r += 1
             w.put(ws, r, 0, str(name).replace("_", " "))
             for c, k in enumerate(["error", "warning", "info", "total"], start=1):
-                w.put(ws, r, c, int(row[k]))
+                w.put(ws, r, c, int(row[k]), w.count)
+        if len(table) > 40:
+            r += 1
+            w.put(ws, r, 0, f"(and {len(table) - 40:,} more)")
         r += 2
 
     w.put(ws, r, 0, "Run facts", w.label)
     r += 1
-    skipped = ", ".join(f"{v} {k}" for k, v in s["skipped_detail"].items()) or "none"
-    facts = [
+    skipped = ", ".join(f"{v:,} {k}" for k, v in s["skipped_detail"].items()) or "none"
+    facts: list[tuple[str, Any]] = [
         ("Input file", s["input"]),
         ("Input SHA-256", s["input_sha256"]),
         ("Sheet", s["sheet"] or "(text file)"),
@@ -715,10 +842,12 @@ def _summary(w: _Writer, ws, view: _View) -> None:
         ("Run at", dt.datetime.now().replace(microsecond=0).isoformat(" ")),
         ("Tool version", f"chargemaster {s['version']}"),
     ]
+    if s.get("baseline"):
+        facts.append(("Baseline", s["baseline"]))
     if result.changes is not None:
         changes = result.changes["Change"].value_counts()
         text = ", ".join(
-            f"{int(changes.get(k, 0))} {k}"
+            f"{int(changes.get(k, 0)):,} {k}"
             for k in (
                 "line added",
                 "line removed",
@@ -735,10 +864,11 @@ def _summary(w: _Writer, ws, view: _View) -> None:
             ("Sheets filtered as ranges (too large for Excel tables)", ", ".join(w.plain_ranges))
         )
     if w.links_dropped:
-        facts.append(("Issues without a link (Excel allows 65,530 per sheet)", w.links_dropped))
+        facts.append(("Rows without a link (Excel allows 65,530 per sheet)", w.links_dropped))
     for label, value in facts:
         w.put(ws, r, 0, label, w.label)
-        w.put(ws, r, 1, value)
+        is_count = isinstance(value, int) and label not in ("Header row",)
+        w.put(ws, r, 1, value, w.count if is_count else None)
         r += 1
     r += 1
     w.put(ws, r, 0, "Reference", w.label)
@@ -754,7 +884,7 @@ def _summary(w: _Writer, ws, view: _View) -> None:
 COLUMN_HEADERS = ["Column", "Header", "Role", "Decided by", "Evidence"]
 
 
-def _columns_block(w: _Writer, ws, r: int, result: Result) -> int:
+def _columns_block(w: Book, ws, r: int, result: Result) -> int:
     """The Summary's Columns table: how every column of the input was read, and why."""
     from .reader import ROLE_LABELS
 
@@ -770,22 +900,3 @@ def _columns_block(w: _Writer, ws, r: int, result: Result) -> int:
         for c, v in enumerate([*values, entry["evidence"] or ""]):
             w.put(ws, r, c, v)
     return r + 1
-
-
-SKIPPED_HEADERS = ["Row", "Kind", "Text"]
-
-
-def _skipped_rows(w: _Writer, result: Result) -> None:
-    """Every row below the header that was not read as a line: nothing is lost in silence."""
-    listing = result.table.skipped_rows
-    if listing is None or len(listing) == 0:
-        return
-    w.table(
-        "Skipped rows",
-        SKIPPED_HEADERS,
-        [
-            [int(v) for v in listing["row"]],
-            clean_column(listing["kind"]),
-            clean_column(listing["text"]),
-        ],
-    )

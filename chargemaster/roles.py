@@ -66,6 +66,7 @@ FUSED = {
     "price": ("price", "amt", "chg"),
 }
 
+_NOT_PRICE = re.compile(r"\b(qty|quantity|count|volume)\b", re.I)
 _HCPCS = re.compile(r"(?:\d{5}|[A-V]\d{4}|\d{4}[A-Z])")
 _GLUE = re.compile(r"[-\s]*([A-Z0-9]{1,2})")
 _MONEY = re.compile(r"\(?-?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?\)?")
@@ -451,6 +452,9 @@ def _by_content(headers, profiles, fields, decisions, take, known) -> None:
                 continue
             score = p.scores.get(role, 0.0)
             if score < MINIMUM[role]:
+                continue
+            # A count is no price, whatever else its name says ("Quantity for Charges").
+            if role == "price" and _NOT_PRICE.search(col):
                 continue
             # Ids and prices look alike in many columns: a name must point at them.
             if role in ("charge_code", "price", "modifiers") and role not in hints:

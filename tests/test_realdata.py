@@ -43,17 +43,19 @@ def test_real_chargemaster_end_to_end(tmp_path, name, sheet, header_row, items, 
     assert rows == items
 
 
-def test_print_report_gets_a_clear_error():
+def test_print_report_gets_a_clear_error(tmp_path):
+    # Outputs are checked before the input is read (issue 12): the output folder must exist.
     result = CliRunner().invoke(
         app,
         [
             "run",
             str(REALDATA / "cdm" / "ca_del_amo_2018_cdm_print_report.xls"),
             "-o",
-            "/nonexistent/never.xlsx",
+            str(tmp_path / "never.xlsx"),
         ],
     )
     assert result.exit_code == 2
+    assert not (tmp_path / "never.xlsx").exists()
     assert "printed report pasted into a spreadsheet (54 page headers" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 

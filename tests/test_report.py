@@ -10,12 +10,12 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from chargemaster import report as report_module
+from chargemaster import excel
 from chargemaster.catalog import FINDING_HEADERS
 from chargemaster.coded import write_coded
 from chargemaster.pipeline import RunOptions, run
 from chargemaster.reader import cell_text, read_grids
-from chargemaster.report import write_report
+from chargemaster.report import WORK_HEADERS, write_report
 from tests.conftest import REALDATA, SAMPLE, line, needs_shared, write_csv
 
 AS_OF = dt.date(2026, 11, 1)
@@ -61,10 +61,10 @@ def test_issues_is_a_linked_excel_table(sample_report):
     result, _, wb = sample_report
     ws = wb["Issues"]
     n = len(result.findings)
-    assert [c.value for c in ws[1]] == FINDING_HEADERS
+    assert [c.value for c in ws[1]] == [*FINDING_HEADERS, *WORK_HEADERS]
     assert ws.max_row == n + 1
     (table,) = ws.tables.values()
-    assert table.ref == f"A1:I{n + 1}"
+    assert table.ref == f"A1:L{n + 1}"
     assert ws.freeze_panes == "A2"
     cm = wb["Chargemaster"]
     for row in ws.iter_rows(min_row=2):
@@ -121,6 +121,7 @@ def test_worklists_hold_their_findings(sample_report):
         "HCPCS",
         "Score",
         "Reason",
+        *WORK_HEADERS,
     ]
     assert len(suggestions) - 1 == len(result.suggestions) > 0
     assert all(isinstance(r[0], int) and 1 <= r[3] <= 3 and 0 < r[5] <= 1 for r in suggestions[1:])
@@ -165,7 +166,7 @@ def test_same_input_same_report(tmp_path):
 
 
 def test_sheets_continue_past_the_row_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(report_module, "EXCEL_MAX_ROWS", 21)
+    monkeypatch.setattr(excel, "EXCEL_MAX_ROWS", 21)
     rows = [line(code=str(i), rev="30", price=str(60 + i)) for i in range(45)]
     result = run(RunOptions(write_csv(tmp_path / "c.csv", rows), as_of=AS_OF))
     wb = load_workbook(write_report(result, tmp_path / "r.xlsx"))
@@ -212,7 +213,9 @@ def test_libreoffice_opens_the_report(sample_report, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     issues = list(csv.reader((tmp_path / "report-Issues.csv").open(encoding="utf-8")))
-    assert issues[0] == FINDING_HEADERS and len(issues) == len(result.findings) + 1
+    assert (
+        issues[0] == [*FINDING_HEADERS, *WORK_HEADERS] and len(issues) == len(result.findings) + 1
+    )
     cdm = list(csv.reader((tmp_path / "report-Chargemaster.csv").open(encoding="utf-8")))
     assert len(cdm) == len(result.lines.frame) + 1
     assert "0300" in {c for r in cdm for c in r}  # a repaired revenue code, leading zero kept
@@ -266,3 +269,238 @@ def test_coded_output_of_a_real_export(tmp_path):
     by_code = {r[1]: r for r in rows[2:]}
     assert by_code["24433"][3] == "0762" and by_code["24433"][5] == "G0379"
     assert by_code["24433"][2] == "DIRECT REFERRAL TO OBS  "  # untouched, padding and all
+
+
+# ----- issue 12: the workbook as a place to work ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def no_map_report(tmp_path_factory):
+    """The sample without a code map: the code-map worklists are empty."""
+    folder = tmp_path_factory.mktemp("nomap")
+    result = run(RunOptions(SAMPLE / "chargemaster_sample.xlsx", as_of=AS_OF))
+    path = write_report(result, folder / "report.xlsx")
+    return result, path, load_workbook(path)
+
+
+def test_empty_worklists_keep_their_header_row(no_map_report):
+    _, _, wb = no_map_report
+    empty = [n for n in wb.sheetnames if n != "Summary" and wb[n].max_row == 1]
+    assert {"Code map", "Static coding applied"} <= set(empty)
+    for name in wb.sheetnames[1:]:
+        ws = wb[name]
+        (table,) = ws.tables.values()
+        headers = [c.value for c in ws[1]]
+        assert all(headers), (name, headers)  # every column of the table has its header cell
+        first, last = table.ref.split(":")
+        assert first == "A1" and int("".join(ch for ch in last if ch.isdigit())) >= 2
+        assert [c.name for c in table.tableColumns] == headers
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_every_sheet_with_its_header(no_map_report, tmp_path):
+    exe = _soffice()
+    _, path, wb = no_map_report
+    proc = subprocess.run(
+        [
+            exe,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in wb.sheetnames[1:]:
+        rows = list(csv.reader((tmp_path / f"report-{name}.csv").open(encoding="utf-8")))
+        assert rows and rows[0] == [c.value for c in wb[name][1]], name
+
+
+def test_prices_are_currency_and_counts_have_separators(sample_report):
+    result, _, wb = sample_report
+    cm = wb["Chargemaster"]
+    header = [c.value for c in cm[1]]
+    price = header.index("Unit Price") + 1
+    cells = [cm.cell(r, price) for r in range(2, cm.max_row + 1)]
+    numbers = [c for c in cells if isinstance(c.value, (int, float))]
+    assert numbers and all(
+        "$" in c.number_format and "#,##0.00" in c.number_format for c in numbers
+    )
+    for name in ("Missing HCPCS", "Prices"):
+        ws = wb[name]
+        col = [c.value for c in ws[1]].index("Price") + 1
+        values = [ws.cell(r, col) for r in range(2, ws.max_row + 1)]
+        assert any(isinstance(c.value, (int, float)) for c in values)
+        assert all("$" in c.number_format for c in values if isinstance(c.value, (int, float)))
+    issues = wb["Issues"]
+    negative = [r for r in issues.iter_rows(min_row=2) if r[1].value == "PRICE-NEGATIVE"]
+    assert negative and negative[0][6].value == -5 and "$" in negative[0][6].number_format
+    summary = wb["Summary"]
+    counts = [r[1] for r in summary.iter_rows() if r[0].value in ("Lines checked", "Errors")]
+    assert all(c.number_format == "#,##0" for c in counts)
+
+
+def test_fix_first_sorts_by_money_and_links_to_the_worklist(sample_report):
+    result, _, wb = sample_report
+    ws = wb["Summary"]
+    rows = list(ws.iter_rows())
+    start = next(i for i, r in enumerate(rows) if r[0].value == "Fix first")
+    assert [c.value for c in rows[start + 1][:6]] == [
+        "Rule",
+        "Severity",
+        "Lines affected",
+        "Dollars",
+        "Findings",
+        "Work in",
+    ]
+    table = []
+    for r in rows[start + 2 :]:
+        if r[0].value is None:
+            break
+        table.append(r)
+    severities = [r[1].value for r in table]
+    assert severities == sorted(severities, key=["error", "warning"].index)  # errors first
+    f = result.findings
+    frame = result.lines.frame
+    prices = result.lines.prices["Unit Price"]
+    for sev in ("error", "warning"):
+        dollars = [r[3].value for r in table if r[1].value == sev]
+        assert dollars == sorted(dollars, reverse=True)
+    by_rule = {r[0].value: r for r in table}
+    missing = by_rule["HCPCS-MISSING"]
+    lines = set(f.loc[f["rule"].eq("HCPCS-MISSING"), "row"].astype(int))
+    assert missing[2].value == len(lines)
+    assert missing[3].value == pytest.approx(float(prices.reindex(sorted(lines)).sum()))
+    assert "$" in missing[3].number_format
+    assert missing[5].hyperlink.location == "'Missing HCPCS'!A1"
+    assert by_rule["CHARGE-CODE-DUPLICATE"][5].hyperlink.location == "'Issues'!A1"
+    assert set(by_rule) == set(f.loc[f["severity"].isin(["error", "warning"]), "rule"])
+    assert len(frame) > 0
+
+
+def test_worklists_link_each_line_to_the_chargemaster(sample_report):
+    _, _, wb = sample_report
+    cm = wb["Chargemaster"]
+    for name in ("Missing HCPCS", "Invalid codes", "Prices", "Repairs", "Soft-coded"):
+        ws = wb[name]
+        header = [c.value for c in ws[1]]
+        row_col, code_col = header.index("Row"), header.index("Charge Code")
+        linked = 0
+        for r in ws.iter_rows(min_row=2):
+            link = r[code_col].hyperlink
+            if r[code_col].value is None:
+                continue
+            sheet, ref = link.location.split("!")
+            assert sheet == "'Chargemaster'"
+            assert cm[ref].row and cm.cell(cm[ref].row, 1).value == r[row_col].value
+            linked += 1
+        assert linked == ws.max_row - 1 > 0, name
+
+
+def test_issues_and_worklists_have_work_columns(sample_report):
+    _, _, wb = sample_report
+    for name in ["Issues", *WORKLISTS]:
+        assert [c.value for c in wb[name][1]][-3:] == WORK_HEADERS, name
+
+
+def test_rules_sheet_says_which_rules_did_not_run(tmp_path):
+    header = ["Charge Code", "Description", "HCPCS", "Price"]  # no revenue code column
+    path = write_csv(tmp_path / "c.csv", [["1", "CBC", "85025", "62"]], header)
+    result = run(RunOptions(path, as_of=AS_OF))
+    wb = load_workbook(write_report(result, tmp_path / "r.xlsx"))
+    status = {r[0]: r[4] for r in wb["Rules"].iter_rows(min_row=2, values_only=True)}
+    assert status["REVCODE-MISSING"].startswith("did not run: ")
+    assert "revenue code" in status["REVCODE-MISSING"]
+    assert status["CHARGE-CODE-DUPLICATE"] == "active"
+
+
+def test_findings_without_a_family_are_grouped_by_revenue_code(tmp_path):
+    rows = [
+        line(code="1", rev="0990", hcpcs="", price="0"),  # no configured family
+        line(code="2", rev="0991", hcpcs="", price="0"),
+        line(code="3", rev="", hcpcs="", price="0"),
+        line(code="4", rev="0305", hcpcs="85025", price="0"),
+    ]
+    result = run(RunOptions(write_csv(tmp_path / "c.csv", rows), as_of=AS_OF))
+    wb = load_workbook(write_report(result, tmp_path / "r.xlsx"))
+    labels = [r[0] for r in wb["Summary"].iter_rows(values_only=True)]
+    start = labels.index("Findings by revenue-code family")
+    block = labels[start + 2 : labels.index(None, start)]
+    assert "(no family)" not in block
+    assert "rev 099x (no family)" in block and "(no revenue code)" in block and "lab" in block
+
+
+def test_input_headers_named_like_report_columns_are_kept_apart(tmp_path):
+    header = ["Charge Code", "Descr\x01iption", "Row", "Severity", "Rules", "Price"]
+    path = write_csv(tmp_path / "c.csv", [["1", "CBC", "a", "b", "c", "62"]], header)
+    result = run(RunOptions(path, as_of=AS_OF))
+    wb = load_workbook(write_report(result, tmp_path / "r.xlsx"))  # the XML parses
+    headers = [c.value for c in wb["Chargemaster"][1]]
+    assert headers[:6] == ["Row", "Charge Code", "Description", "Row (input)", "Severity (input)"][
+        :5
+    ] + ["Rules (input)"]
+    assert len({h.lower() for h in headers}) == len(headers)
+    row = [c.value for c in wb["Chargemaster"][2]]
+    assert row[3:6] == ["a", "b", "c"]
+
+
+def test_infinite_prices_are_written_as_written(tmp_path):
+    rows = [line(code="1", price="inf"), line(code="2", price="1e999"), line(code="3")]
+    result = run(RunOptions(write_csv(tmp_path / "c.csv", rows), as_of=AS_OF))
+    wb = load_workbook(write_report(result, tmp_path / "r.xlsx"))
+    cm = wb["Chargemaster"]
+    price = [c.value for c in cm[1]].index("Price")
+    assert [r[price] for r in cm.iter_rows(min_row=2, values_only=True)] == ["inf", "1e999", 62]
+
+
+def test_coded_output_is_written_from_the_bytes_that_were_checked(tmp_path):
+    path = write_csv(tmp_path / "c.csv", [line(code="1", rev="300"), line(code="2", rev="301")])
+    result = run(RunOptions(path, as_of=AS_OF))
+    write_csv(path, [line(code="X9", desc="ANOTHER FILE", rev="450", hcpcs="99283")] * 2)
+    out = write_coded(result, tmp_path / "coded.csv")
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert [r[0] for r in rows[1:]] == ["1", "2"]
+    assert [r[2] for r in rows[1:]] == ["0300", "0301"]
+
+
+def test_coded_csv_is_safe_to_open_and_keeps_the_input_dialect(tmp_path):
+    path = tmp_path / "c.csv"
+    body = [
+        ";".join(["Charge Code", "Description", "Rev Code", "HCPCS", "Modifier", "Price"]),
+        ";".join(["1", "=cmd|' /C calc'!A0", "300", "85025", "", "-5"]),
+        ";".join(["2", "CAFÉ @SUM(A1)", "0305", "85027", "", "12,50"]),
+        ";".join(["3", "+1 HEMOGRAM", "0305", "85025", "", "3"]),
+    ]
+    path.write_bytes(("\r\n".join(body) + "\r\n").encode("cp1252"))
+    result = run(RunOptions(path, as_of=AS_OF))
+    out = write_coded(result, tmp_path / "coded.csv")
+    raw = out.read_bytes()
+    assert raw.count(b"\r\n") == 4 and b"\n" not in raw.replace(b"\r\n", b"")
+    text = raw.decode("cp1252")
+    rows = [r.split(";") for r in text.splitlines()]
+    assert rows[1][1] == "'=cmd|' /C calc'!A0" and rows[3][1] == "'+1 HEMOGRAM"
+    assert rows[2][1] == "CAFÉ @SUM(A1)"  # only a leading character is dangerous
+    assert rows[1][5] == "-5"  # a number is not a formula
+    assert rows[1][2] == "0300"
+
+
+def test_oversize_cells_and_columns_are_reported(tmp_path, monkeypatch):
+    from chargemaster import batch
+
+    long = "X" * (excel.MAX_CELL_CHARS + 10)
+    path = write_csv(tmp_path / "c.csv", [line(desc=long), line(code="2")])
+    result = run(RunOptions(path, as_of=AS_OF))
+    found = batch.oversize_findings(result)
+    assert [(f["rule"], f["row"], f["column"]) for f in found] == [
+        ("CELL-OVERSIZE", 2, "Description")
+    ]
+    monkeypatch.setattr(batch, "EXCEL_MAX_COLS", 10)  # 7 columns + Row + 6 coded > 10
+    found = batch.oversize_findings(result)
+    assert found[-1]["value"] == "4 columns" and "Price" in found[-1]["message"]

@@ -206,6 +206,11 @@ def test_sheet_parts_are_named_and_year_copies_are_not(tmp_path):
             ["CHARGE CODE", "DESCRIPTION", "PRICE"], lines, ["id", "desc", "price"]
         ),
         "Pharmacy": _sheet(["CHARGE CODE", "DRUG NAME", "PRICE"], drugs, ["id", "desc", "price"]),
+        "Top 25 Outpatient": _sheet(
+            ["CPT Code", "Description", "Charges"],
+            [dict(x, desc=f"OUTPATIENT SERVICE {i}") for i, x in enumerate(items(20))],
+            ["code", "desc", "price"],
+        ),
         "Procedures 2017": _sheet(
             ["CHARGE CODE", "DESCRIPTION", "PRICE"], lines[:25], ["id", "desc", "price"]
         ),
@@ -213,7 +218,8 @@ def test_sheet_parts_are_named_and_year_copies_are_not(tmp_path):
     path = write_xlsx(tmp_path / "parts.xlsx", sheets)
     t = read_table(path, SPECS)
     assert (t.sheet, t.header_row, len(t.data)) == ("Procedures", 3, 30)
-    assert [p.grid.sheet for p in t.parts] == ["Pharmacy"]  # the 2017 copy repeats the lines
+    # the 2017 copy repeats the lines; a top-25 list is a statistics form
+    assert [p.grid.sheet for p in t.parts] == ["Pharmacy"]
     result = run(RunOptions(path, as_of=dt.date(2026, 1, 1)))
     found = result.findings[result.findings["rule"].eq("SHEET-NOT-READ")]
     assert found["value"].tolist() == ["Pharmacy"]
