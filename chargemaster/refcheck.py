@@ -61,12 +61,16 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
     else:
         in_opps = pd.Series(False, index=codes.index)
         opps_desc = pd.Series(pd.NA, index=codes.index, dtype="str")
+    # Dental D-codes (CDT) are not in the CMS HCPCS file: like CPT, only Addendum B or a code
+    # list can tell whether one exists (D1515 was a code in 2018, the file just lacks it).
+    dental = level2 & codes.str.startswith("D").fillna(False)
+    outside_file = cpt | dental
     known = pd.Series(pd.NA, index=codes.index, dtype="boolean")
-    known = known.mask(level2, in_l2 | hist_known.fillna(False) | in_list)
+    known = known.mask(level2 & ~dental, in_l2 | hist_known.fillna(False) | in_list)
     if ref.history is not None:
-        known = known.mask(cpt, hist_known | in_list)
+        known = known.mask(outside_file, hist_known | in_list)
     elif ref.cpt is not None:
-        known = known.mask(cpt, in_list)
+        known = known.mask(outside_file, in_list)
     term = l2["term_date"].where(in_l2)
     added = l2["add_date"].where(in_l2)
     # The HCPCS file's own dates win for Level II: Addendum B lists only the codes OPPS
@@ -220,7 +224,8 @@ def reference_findings(
     cpt_after = bool(ends) and as_of > max(ends)
     l2_ends = ends + [r.valid_through for r in ref.releases if r.kind == "HCPCS Level II"]
     l2_after = bool(l2_ends) and all(e is not None and as_of > e for e in l2_ends)
-    is_cpt = code.str.fullmatch(CPT_RE).fillna(False)
+    # Dental D-codes are dated by Addendum B alone, like CPT (see code_status).
+    is_cpt = code.str.fullmatch(CPT_RE).fillna(False) | code.str.fullmatch(r"D\d{4}").fillna(False)
     maybe_new = pd.Series("", index=code.index, dtype="str")
     newer = " It may be newer than the reference; load the current file."
     maybe_new = maybe_new.mask(is_cpt & cpt_after, newer).mask(~is_cpt & l2_after, newer)

@@ -655,3 +655,21 @@ def test_run_takes_addendum_b_repeated_or_a_folder(tmp_path, releases):
         assert run["by_rule"].get("HCPCS-DELETED") == 1
         named = [r for r in run["reference"] if "OPPS Addendum B" in r]
         assert len(named) == (2 if len(args) == 4 else 3)
+
+
+def test_dental_codes_are_not_unknown_for_lack_of_a_dental_code_set(check, tmp_path):
+    """The CMS HCPCS file has no D-codes (CDT): a 2018 dental line is unknown only when an
+    Addendum B in force lacks it, never because the bundled Level II file does."""
+    rows = [
+        line_2018("D1515", "FIXED SPACE MAINT BILAT", "0520"),
+        line_2018("D9940", "OCCLUSAL GUARD", "0520", "2"),
+    ]
+    pairs, _ = check(rows, as_of=dt.date(2018, 7, 1))
+    assert not {r for r, _ in pairs} & {"HCPCS-UNKNOWN", "HCPCS-DELETED"}
+    add_b = addendum_csv(
+        tmp_path, "OPPS_AddendumB_2019_January.csv", [("D1515", "Space maint", "E1")]
+    )
+    pairs, _ = check(rows, as_of=dt.date(2018, 7, 1), addendum_b=add_b)
+    assert not {r for r, _ in pairs} & {"HCPCS-UNKNOWN"}  # before the release: cannot tell
+    pairs, _ = check(rows, as_of=dt.date(2019, 2, 1), addendum_b=add_b)
+    assert "HCPCS-UNKNOWN" in rules(pairs, 3) and "HCPCS-UNKNOWN" not in rules(pairs, 2)
