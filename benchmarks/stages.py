@@ -3,8 +3,8 @@
 `--debug` times the checking stages but not the writing, which is most of the run. This runs
 the pipeline in-process (its own stage timings), then writes the report while a sampling
 thread (every 20 ms) looks at the main thread's stack and charges each sample to the
-report-module function directly under the writer's entry point (today `_issues`,
-`_worklists`, `_chargemaster`, ...; whatever they are named after a restructure), or to the
+report-module function directly under the writer's entry point (a sheet's builder such as
+`issues_sheet`, or `_put_sheet: <sheet name>` while a built sheet is written), or to the
 workbook's `close` (xlsxwriter assembling the XML and zipping). Sampling instead of cProfile:
 profiling every call would inflate exactly the per-cell Python loops being measured.
 Then prints the rows of every sheet the report holds.
@@ -44,7 +44,11 @@ def sample_writer(fn, interval: float = 0.02) -> tuple[float, Counter]:
             code = frame.f_code
             name = Path(code.co_filename)
             if name.parent.name == "chargemaster" and name.stem.startswith("report"):
-                chain.append(code.co_name)
+                label = code.co_name
+                sheet = frame.f_locals.get("sheet") if label == "_put_sheet" else None
+                if sheet is not None:  # the writing of one built sheet: name it
+                    label = f"{label}: {getattr(sheet, 'name', sheet)}"
+                chain.append(label)
             elif "xlsxwriter" in code.co_filename and code.co_name == "close":
                 closing = True
             frame = frame.f_back
