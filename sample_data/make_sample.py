@@ -194,7 +194,7 @@ def build() -> Plan:
     p.expect("PRICE-ZERO", row, "Unit Price")
     row, _ = p.add("SUPPLY", "0278", "C1776", "JOINT DEVICE IMPLANT", 99999.99)
     p.expect("PRICE-PLACEHOLDER", row, "Unit Price")
-    row, _ = p.add("SUPPLY", "0270", "", "SUPPLY PLACEHOLDER", 0.01)
+    row, _ = p.add("SUPPLY", "0278", "C1713", "ANCHOR SCREW PLACEHOLDER", 0.01)
     p.expect("PRICE-PLACEHOLDER", row, "Unit Price")
     # Like with like priced differently: one finding per group, on the group's first line.
     p.add("LAB", "0305", "85025", "CBC W AUTO DIFF STAT", 40.00)

@@ -436,3 +436,49 @@ def test_message_templates_fill_per_line():
         "HCPCS {code} on {rev}.", {"code": pd.Series(["71046", "85025"], idx), "rev": "0300"}, idx
     )
     assert out.tolist() == ["HCPCS 71046 on 0300.", "HCPCS 85025 on 0300."]
+
+
+# Precision fixes from the hand-labelled findings (benchmarks/labels): each case is a real-shaped
+# line that a label called wrong.
+@pytest.mark.parametrize(
+    ("row", "rule"),
+    [
+        # Functional-limitation status line carried without its G-code (Fairchild, Covenant).
+        (
+            line(desc="PT MOBILITY CURR STATUS 0", rev="0420", hcpcs="", price="0.01"),
+            "PRICE-PLACEHOLDER",
+        ),
+        # Quality-reporting G-code at $0.00, as CMS asks (Barton G8917).
+        (line(desc="QUALITY CODE", rev="0300", hcpcs="G8917", price="0"), "PRICE-ZERO"),
+        # Aortography S&I billed in the cardiac cath lab (CHOMP 75625 on 0481).
+        (
+            line(desc="AORTOGRAM S&I", rev="0481", hcpcs="75625", price="900"),
+            "HCPCS-REVCODE-MISMATCH",
+        ),
+    ],
+)
+def test_labelled_wrong_findings_do_not_fire(check, row, rule):
+    pairs, _ = check([row])
+    assert (rule, 2) not in pairs
+
+
+def test_a_billed_code_at_one_cent_is_still_a_placeholder(check):
+    pairs, _ = check([line(rev="0320", hcpcs="71046", price="0.01")])
+    assert ("PRICE-PLACEHOLDER", 2) in pairs
+
+
+def test_vascular_s_and_i_on_a_lab_revenue_code_is_still_a_mismatch(check):
+    pairs, _ = check([line(rev="0300", hcpcs="75625", price="900")])
+    assert ("HCPCS-REVCODE-MISMATCH", 2) in pairs
+
+
+def test_evaluation_and_management_levels_are_not_compared_on_price(check):
+    rows = [
+        line(code="1", desc="DRESSING CHANGE", rev="0510", hcpcs="99211", price="162"),
+        line(code="2", desc="DRAIN REMOVAL", rev="0510", hcpcs="99211", price="240"),
+        line(code="3", desc="XR CHEST 2V", rev="0320", hcpcs="71046", price="100"),
+        line(code="4", desc="XR CHEST PA LAT", rev="0320", hcpcs="71046", price="150"),
+    ]
+    pairs, _ = check(rows)
+    assert ("PRICE-INCONSISTENT", 2) not in pairs
+    assert ("PRICE-INCONSISTENT", 4) in pairs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..normalize import HCPCS_RE
 from .common import fmt_price, in_ranges, is_noc
 from .registry import PRICES, Context, Fire, rule
 
@@ -68,6 +69,8 @@ def price_missing(ctx: Context) -> list[Fire]:
 def price_zero(ctx: Context) -> list[Fire]:
     numbers = ctx.lines.prices.fillna(np.nan)
     zero = ctx.active & numbers.notna().any(axis=1) & numbers.fillna(0).eq(0).all(axis=1)
+    # CMS asks for quality-data codes at $0.00: zero is right on a reporting-only code.
+    zero &= ~reporting_only(ctx, ctx.frame["coded_hcpcs"])
     return [Fire(zero, column=ctx.lines.prices.columns[0], value="0")]
 
 
@@ -91,7 +94,11 @@ def reporting_only(ctx: Context, code: pd.Series) -> pd.Series:
 )
 def price_placeholder(ctx: Context) -> list[Fire]:
     code = ctx.frame["coded_hcpcs"]
-    spared = reporting_only(ctx, code)
+    # One cent stands in for a real charge only on a line that bills a national code: on an
+    # uncoded line it marks a statistical or status line (functional-limitation "current status"
+    # rows carried without their G-code), and on a reporting-only code it is CMS's nominal charge.
+    billed = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
+    spared = reporting_only(ctx, code) | ~billed
     out = []
     for col in ctx.lines.prices.columns:
         price = ctx.lines.prices[col].round(2)
