@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# CPT Category I, Category II/III, PLA, MAAA; HCPCS Level II (A-V letters in use).
-HCPCS_RE = r"\d{5}|\d{4}[FTUM]|[ABCDEGHJKLMPQRSTUV]\d{4}"
+# The code shapes, defined once here (reference.py re-exports CPT_RE and LEVEL2_RE).
+# CPT: Category I (5 digits; immunization administration 0001A-0xxxA, OPPS Addendum B),
+# Category II (F), III (T), PLA (U), MAAA (M). HCPCS Level II: A-V letters in use.
+CPT_RE = r"\d{5}|\d{4}[AFTUM]"
+LEVEL2_RE = r"[ABCDEGHJKLMPQRSTUV]\d{4}"
+HCPCS_RE = f"{CPT_RE}|{LEVEL2_RE}"
 LOCAL_RE = r"[W-Z]\d{4}"
 MODIFIER_RE = r"[A-Z0-9]{2}"
 _INVISIBLE = r"[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
@@ -31,7 +35,16 @@ STORAGE_KINDS = {
     "spaces": "stored with spaces or invisible characters",
     "lower_case": "stored in lower case",
     "padding": "stored with fixed-width zero padding",
+    "bracketed": "stored as its NUBC description with the code in brackets",
 }
+
+# A revenue code cell holding the NUBC description with the code in brackets
+# ('LABORATORY - GENERAL [0300]'): the code is stated, so taking it is no guess. Only a
+# text with a letter, no other bracket and no other bare 3-4 digit number ('0300 [0301]',
+# 'LAB 0300 [0301]' and 'LAB [0300] [0301]' stay malformed; '025X' and '10,000' are no codes).
+_BRACKETED_REV = (
+    r"^(?=[^\[\]]*[A-Za-z])(?![^\[\]]*(?<![\w,])\d{3,4}(?![\w,]))[^\[\]]*\S\s*\[(\d{3,4})\]$"
+)
 
 
 @dataclass
@@ -81,8 +94,12 @@ def _storage(repaired: pd.Series, content: pd.Series, kinds: dict[str, pd.Series
 def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
     text = clean_text(raw)
     trimmed = text.notna() & text.ne(raw)
-    value = text.str.replace(_FLOAT, r"\1", regex=True)
-    floaty = (value.ne(text) & text.notna()).fillna(False)
+    code = text.str.extract(_BRACKETED_REV, expand=False)
+    bracketed = code.notna()
+    value = text.mask(bracketed, code)
+    step = value.str.replace(_FLOAT, r"\1", regex=True)
+    floaty = (step.ne(value) & value.notna()).fillna(False)
+    value = step
     short = value.str.fullmatch(r"\d{3}").fillna(False)
     value = value.mask(short, "0" + value)
     ok = value.str.fullmatch(r"\d{4}").fillna(False)
@@ -94,12 +111,13 @@ def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Rep
         [
             (stored_number & repaired, "stored as a number"),
             (trimmed, "removed spaces"),
+            (bracketed, "took the code in brackets from the description"),
             (floaty, "removed a float '.0'"),
             (short, "restored the leading zero"),
         ],
     )
     content = pd.Series(False, index=raw.index)
-    kinds = {"leading_zero": short, "float": floaty, "spaces": trimmed}
+    kinds = {"leading_zero": short, "float": floaty, "spaces": trimmed, "bracketed": bracketed}
     return Repair(value, repaired, reason, None, content, _storage(repaired, content, kinds))
 
 

@@ -311,6 +311,11 @@ _KIND_TEXT = {
     ),
     "lower_case": ("were in lower case", "upper-cases them", "store codes in upper case"),
     "padding": ("were padded to a fixed width", "removes the padding", "write bare codes"),
+    "bracketed": (
+        "were written as the NUBC description with the code in brackets",
+        "takes the bracketed code",
+        "write the bare 4-digit code",
+    ),
 }
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import InputError
 from .fields import normalize_header
-from .normalize import clean_text
+from .normalize import CPT_RE, LEVEL2_RE, clean_text
 from .reader import Grid, cell_text, read_grids
 
 # CPT modifiers are AMA content and not in any CMS file: the list is written out here
@@ -37,9 +37,7 @@ CPT_MODIFIERS = frozenset(_CPT_MODIFIER_LIST.split())  # noqa: SIM905
 # 'Immunoassay quant nos nonab' (83520) and the anesthesia "... nos" codes are specific codes
 # (rules.md, HCPCS-NOC). Not 86486 'Skin test unlisted antign ea', a code for a named test.
 UNLISTED = re.compile(r"^(?:unlisted|unlistd|unlstd|unl)\b|\bunlisted (?:px|procedure)\b", re.I)
-LEVEL2_RE = r"[ABCDEGHJKLMPQRSTUV]\d{4}"
 ADDENDUM_B_KIND = "CPT and HCPCS (OPPS Addendum B)"
-CPT_RE = r"\d{5}|\d{4}[FTUM]"
 _MONTHS = {
     m: i
     for i, m in enumerate(
@@ -371,7 +369,7 @@ def read_addendum_b(path: Path) -> tuple[pd.DataFrame, Release]:
             "short_description": clean_text(_pick(frame, "shortdescriptor", "shortdescription")),
         }
     )
-    out = out[out["code"].str.fullmatch(rf"{CPT_RE}|{LEVEL2_RE}|\d{{4}}A").fillna(False)]
+    out = out[out["code"].str.fullmatch(rf"{CPT_RE}|{LEVEL2_RE}").fillna(False)]
     out = out.drop_duplicates("code").set_index("code")
     start, calendar_year = _title_date(grid, h)
     start = start or release_from_name(path)

@@ -418,7 +418,7 @@ def names_drug(description: str, names: frozenset[str]) -> bool:
 
 # A code written in the description ('88342 IMMUNOCYTOCHEM PANEL'): CPT, Category II/III,
 # PLA or Level II shape.
-_WRITTEN = re.compile(r"(?<![A-Z0-9.])(\d{4}[0-9FTUM]|[A-V]\d{4})(?![A-Z0-9.])")
+_WRITTEN = re.compile(r"(?<![A-Z0-9.])(\d{4}[0-9AFTUM]|[A-V]\d{4})(?![A-Z0-9.])")
 
 
 @dataclass

@@ -26,6 +26,17 @@ def one(fn, value, **kw):
         ("03000", "03000", False),
         ("A300", "A300", False),
         ("", None, False),
+        # The NUBC description with the code in brackets: the code is stated, not guessed.
+        ("SPECIALTY ROOM - TREATMENT/OBSERVATION ROOM [0761]", "0761", True),
+        ("LABORATORY - GENERAL [0300]", "0300", True),
+        ("LABORATORY - GENERAL [300]", "0300", True),
+        ("EPO, LESS THAN 10,000 UNITS [0634]", "0634", True),
+        ("0300 [0301]", "0300 [0301]", False),  # two codes: malformed
+        ("LAB 0300 [0301]", "LAB 0300 [0301]", False),
+        ("LAB [0300] [0301]", "LAB [0300] [0301]", False),
+        ("LAB [0300] EXTRA", "LAB [0300] EXTRA", False),
+        ("[0300]", "[0300]", False),
+        ("LAB [03000]", "LAB [03000]", False),
     ],
 )
 def test_revenue_code_repairs(raw, value, repaired):
@@ -149,3 +160,26 @@ def test_price_parsing():
     assert bad.tolist() == [False, True, False, False, False, False, False]
     values, bad = parse_price(pd.Series(["inf", "-Infinity", "1e999", "NaN"], dtype="str"))
     assert values.isna().all() and bad.all()
+
+
+def test_bracketed_revenue_code_is_a_storage_repair():
+    raw = pd.Series(["LABORATORY - GENERAL [0300]", "0300 [0301]", "0450"], dtype="str")
+    rep = repair_revenue_code(raw)
+    assert rep.value.tolist() == ["0300", "0300 [0301]", "0450"]
+    assert rep.repaired.tolist() == [True, False, False]
+    assert not rep.content.any()
+    assert set(rep.storage) == {"bracketed"}
+    assert rep.storage["bracketed"].tolist() == [True, False, False]
+    assert "brackets" in rep.reason.iloc[0]
+
+
+@pytest.mark.parametrize("code", ["0001A", "0012A", "0031A", "0082A"])
+def test_cpt_immunization_administration_codes_are_well_formed(code):
+    # CPT Category I vaccine administration codes, four digits + A (OPPS Addendum B).
+    assert one(repair_hcpcs, code) == (code, False, None)
+    assert one(repair_hcpcs, code.lower()) == (code, True, None)
+
+
+def test_four_digits_and_another_letter_stay_malformed():
+    rep = repair_hcpcs(pd.Series(["0001X"], dtype="str"))
+    assert rep.value.tolist() == ["0001X"] and not rep.repaired.any()

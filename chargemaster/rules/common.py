@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ..config import CodeFamily
-from ..reference import UNLISTED
+from ..reference import CPT_RE, UNLISTED
 
 
 def fmt_price(p: pd.Series) -> pd.Series:
@@ -52,5 +52,5 @@ def is_noc(code: pd.Series, reference) -> pd.Series:
     if reference.cpt is not None:
         desc = reference.cpt["short_description"].reindex(code.fillna("")).set_axis(code.index)
         unlisted = desc.str.contains(UNLISTED, regex=True).fillna(False)  # reference.py
-        hit |= unlisted & code.str.fullmatch(r"\d{5}|\d{4}[FTUM]").fillna(False)
+        hit |= unlisted & code.str.fullmatch(CPT_RE).fillna(False)
     return hit.fillna(False).astype(bool)
