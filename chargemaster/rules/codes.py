@@ -28,8 +28,10 @@ def revcode_missing(ctx: Context) -> list[Fire]:
     return [Fire(missing, column=df["revenue_col"], value="")]
 
 
+# Without a HCPCS column every ancillary line would fire: COLUMN-MISSING says it once instead.
 @rule(
     "HCPCS-MISSING",
+    needs=("hcpcs",),
     message="Active {family} line ({why}) has no HCPCS; it must be statically coded. Add the "
     "code to the line or to the code map, or mark the line soft-coded.",
     worklist=MISSING_HCPCS,
