@@ -12,9 +12,11 @@ import csv
 import datetime as dt
 import io
 import re
+import tomllib
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -617,6 +619,7 @@ SKIP_KINDS = {
     "repeated": "repeated header rows",
     "single": "title or section rows",
     "report": "report block after the last line",
+    "section": "section rows without codes or price",
 }
 
 
@@ -631,17 +634,19 @@ def read_table(
     columns: dict[str, list[str]] | None = None,
     infer: bool = True,
     grids: list[Grid] | None = None,
+    placeholders: frozenset[str] | None = None,
 ) -> Table:
     """Read ``path`` into a Table of its chargemaster lines, every value as text.
 
     ``columns`` overrides roles (field -> header names); ``infer`` lets column content decide
-    roles the names do not; ``item_fields`` (code maps) keeps only rows with one of them.
+    roles the names do not; ``item_fields`` (code maps) keeps only rows with one of them;
+    ``placeholders`` are code cell values that mean "no code" (default: defaults.toml's).
     """
     path = Path(path)
     grids = grids if grids is not None else read_grids(path)
     _check_overrides(columns, specs, path)
     cand, others = locate_header(grids, specs, path, sheet, header_row, required, columns, infer)
-    return table_from(path, cand, others, specs, columns, infer, item_fields)
+    return table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
 
 
 def _check_overrides(columns: dict[str, list[str]] | None, specs: list[FieldSpec], path) -> None:
@@ -661,6 +666,7 @@ def table_from(
     columns: dict[str, list[str]] | None = None,
     infer: bool = True,
     item_fields: tuple[str, ...] | None = None,
+    placeholders: frozenset[str] | None = None,
 ) -> Table:
     grid, h = cand.grid, cand.row
     rows = grid.rows
@@ -722,6 +728,9 @@ def table_from(
         numeric[name].index = index
     kind = _row_kinds(frame, [normalize_header(c) for c in header_cells])
     _refuse_print_report(path, where, frame, kind)
+    if item_fields is None:  # a chargemaster: department/cost-center rows are not lines
+        no_code = _default_no_code() if placeholders is None else placeholders
+        kind = kind.mask(kind.eq("") & _section_rows(frame, fields, no_code), "section")
     _refuse_ambiguous_names(path, where, h, header_cells, headers, cand.assignment)
     if item_fields is not None:  # a code map: a row without a key is not an entry
         key_cols = [c for f in _expand(item_fields) for c in fields.get(f, [])]
@@ -833,6 +842,46 @@ def _row_kinds(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
         if kind.iat[i] != "blank":
             kind.iat[i] = "report"
     return kind.astype("str")
+
+
+# Roles that carry a line's values; a row with none of them (and no charge code) is a section.
+_VALUE_ROLES = {"revenue": REVENUE_FIELDS, "hcpcs": ("hcpcs",), "price": ("price",)}
+
+
+@cache
+def _default_no_code() -> frozenset[str]:
+    """The "no code" placeholders of defaults.toml ([hcpcs] placeholders)."""
+    from .config import DEFAULTS_TEXT
+
+    raw = tomllib.loads(DEFAULTS_TEXT)["hcpcs"]["placeholders"]
+    return frozenset(str(v).strip().upper() for v in raw)
+
+
+def _section_rows(
+    frame: pd.DataFrame, fields: dict[str, list[str]], no_code: frozenset[str]
+) -> pd.Series:
+    """True for a section row: a department or cost-center heading among the lines.
+
+    Only when the file has columns for at least two of the line's value roles (revenue code,
+    HCPCS/CPT, price): a row with none of them filled (blank, or a "no code" placeholder in a
+    code column) and no charge code is a heading, not a line. A row with a price or any code
+    stays a line (a package line without a code is a line).
+    """
+    none = pd.Series(False, index=frame.index)
+    roles = {r: [c for f in fs for c in fields.get(f, [])] for r, fs in _VALUE_ROLES.items()}
+    if frame.empty or sum(1 for cols in roles.values() if cols) < 2:
+        return none
+    filled = none.copy()
+    for role, cols in roles.items():
+        for col in cols:
+            text = frame[col].str.strip()
+            has = text.ne("")
+            if role != "price":
+                has &= ~text.str.upper().isin(no_code)
+            filled |= has
+    for col in fields.get("charge_code", []):
+        filled |= frame[col].str.strip().ne("")
+    return ~filled
 
 
 def _skipped_listing(frame: pd.DataFrame, kind: pd.Series) -> pd.DataFrame:

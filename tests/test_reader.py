@@ -71,9 +71,9 @@ def test_the_sheet_holding_the_chargemaster_is_chosen(tmp_path):
     }
     t = read_table(write_xlsx(tmp_path / "h.xlsx", sheets), SPECS)
     assert (t.sheet, t.header_row) == ("All CDM Items", 4)
-    # two cells and a description: a line (the rules flag what it lacks), not lost in silence
-    assert t.data.index.tolist() == [5, 6, 7]
-    assert t.skipped == {}
+    # no revenue code, HCPCS or price: a section row, counted and listed, not lost in silence
+    assert t.data.index.tolist() == [6, 7]
+    assert t.skipped == {"section rows without codes or price": 1}
     assert t.fields["revenue_code_ip"] == ["IPREV"] and t.fields["revenue_code_op"] == ["OPREV"]
     assert t.data.loc[6, "IPREV"] == "0120"  # text stays text
 
@@ -218,3 +218,37 @@ def test_cell_text_and_letters():
     ]
     assert cell_text(dt.datetime(2020, 3, 8)) == "2020-03-08"
     assert [column_letter(i) for i in (0, 25, 26, 701)] == ["A", "Z", "AA", "ZZ"]
+
+
+def test_section_rows_without_codes_or_price_are_skipped(tmp_path):
+    head = ["FAC", "DEPT", "DESCRIPTION", "REV CODE", "HCPCS", "PRICE", "COST CENTER"]
+    rows = [
+        head,
+        ["DIH", 200, "3010 MED/SURG ICU", "", "", "", "3010"],  # a section row
+        ["DIH", 200, "ICU ROOM", "0200", "", 4500, "3010"],
+        ["DIH", 200, "DELIVERY PACKAGE", "", "", 1200, "3010"],  # package: price, no code
+        ["DIH", 201, "3015 ICU/CCU COMBINED", "", "N/A", "", "3015"],  # placeholder is no code
+        ["DIH", 201, "CCU ROOM", "0210", "", "", "3015"],  # a code, no price: a line
+    ]
+    t = read_table(write_xlsx(tmp_path / "s.xlsx", {"CDM": rows}), SPECS)
+    assert t.data.index.tolist() == [3, 4, 6]
+    assert t.skipped == {"section rows without codes or price": 2}
+    assert t.skipped_rows["row"].tolist() == [2, 5]
+    assert t.skipped_rows["text"].iloc[0] == "DIH | 200 | 3010 MED/SURG ICU | 3010"
+
+
+def test_a_row_with_a_charge_code_is_a_line_not_a_section(tmp_path):
+    head = ["CHARGE CODE", "DEPT", "DESCRIPTION", "CPT", "PRICE"]
+    rows = [
+        head,
+        ["", "200", "3010 MED/SURG ICU", "", ""],  # no charge code: a section row
+        ["1001", "200", "LAB SUPPLY", "", ""],  # a charge code only: a line
+        ["1002", "200", "ICU ROOM", "", 4500],
+    ]
+    t = read_table(write_xlsx(tmp_path / "c.xlsx", {"CDM": rows}), SPECS)
+    assert t.data.index.tolist() == [3, 4]
+    assert t.skipped == {"section rows without codes or price": 1}
+    # a file with a single value role (a price) has no section rows: nothing tells them apart
+    rows = [["DESCRIPTION", "DEPT", "PRICE"], ["ROOM", "200", 10], ["3010 ICU", "200", ""]]
+    t = read_table(write_xlsx(tmp_path / "p.xlsx", {"CDM": rows}), SPECS)
+    assert t.data.index.tolist() == [2, 3] and t.skipped == {}

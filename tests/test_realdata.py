@@ -16,8 +16,8 @@ CASES = [
     # file, sheet, header row, item lines, non-item rows
     ("ca_barton_memorial_2018_cdm.xlsx", "Sheet1", 1, 2493, 0),
     ("ca_los_robles_2018_cdm.xlsx", "Sheet1", 7, 37703, 1),
-    # its 131 department rows carry a description and codes: read as lines, flagged by the rules
-    ("pa_hahnemann_2018_cdm.xlsx", "All CDM Items", 9, 7629, 0),
+    # its 131 cost-center rows have no revenue code, HCPCS, price or charge code: section rows
+    ("pa_hahnemann_2018_cdm.xlsx", "All CDM Items", 9, 7498, 131),
     ("ca_healthsouth_modesto_2018_cdm.xls", "HP2010B", 5, 7083, 0),
     ("ca_uc_davis_2019_cdm.csv", "", 1, 13528, 0),
     ("tx_md_anderson_2018_hospital_charges.csv", "", 4, 2375, 1),
