@@ -111,6 +111,7 @@ def read_input(options: RunOptions, config: Config) -> Table:
             options.sheet,
             options.header_row,
             columns={k: list(v) for k, v in columns.items()} or None,
+            placeholders=config.hcpcs_placeholders,
         )
     finally:
         safety.unpin(options.chargemaster)
