@@ -72,6 +72,7 @@ class Config:
     department_families: dict[str, tuple[str, ...]]
     code_families: tuple[CodeFamily, ...]
     inactive_status: frozenset[str]
+    inactive_descriptions: tuple[str, ...]
     soft_coding_values: frozenset[str]
     hcpcs_placeholders: frozenset[str]
     severity: dict[str, str]
@@ -188,6 +189,9 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         },
         code_families=tuple(code_families),
         inactive_status=upper(raw["status"]["inactive"], "status.inactive"),
+        inactive_descriptions=tuple(
+            sorted(upper(raw["status"]["inactive_descriptions"], "status.inactive_descriptions"))
+        ),
         soft_coding_values=upper(raw["coding_method"]["soft"], "coding_method.soft"),
         hcpcs_placeholders=upper(raw["hcpcs"]["placeholders"], "hcpcs.placeholders"),
         severity=severity,

@@ -395,6 +395,11 @@ class _Audit:
 
 def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Series:
     active = ~out["status"].str.upper().isin(config.inactive_status).fillna(False)
+    if config.inactive_descriptions:
+        # Only where the status cell says nothing: a stated status wins over the text.
+        words = "|".join(re.escape(w) for w in config.inactive_descriptions)
+        retired = out["description"].str.upper().str.contains(rf"\b(?:{words})\b", regex=True)
+        active &= ~(retired.fillna(False) & out["status"].isna())
     end_col = table.col("end_date")
     if end_col:
         ends = pd.to_datetime(clean_text(table.data[end_col]), errors="coerce", format="mixed")

@@ -482,3 +482,15 @@ def test_evaluation_and_management_levels_are_not_compared_on_price(check):
     pairs, _ = check(rows)
     assert ("PRICE-INCONSISTENT", 2) not in pairs
     assert ("PRICE-INCONSISTENT", 4) in pairs
+
+
+def test_a_line_retired_in_its_description_is_inactive_when_the_status_says_nothing(check):
+    rows = [
+        line(code="1", desc="CBC DO NOT USE", hcpcs="85025", price="0", status=""),
+        line(code="2", desc="CBC INACTIVE", hcpcs="85025", price="0", status="A"),
+        line(code="3", desc="CBC INACTIVATED BY LAB", hcpcs="85025", price="0", status=""),
+    ]
+    pairs, _ = check(rows)
+    assert ("PRICE-ZERO", 2) not in pairs  # retired by its text, no status given
+    assert ("PRICE-ZERO", 3) in pairs  # the status cell says active: it wins
+    assert ("PRICE-ZERO", 4) in pairs  # whole words only: 'INACTIVATED' is no marker
