@@ -36,6 +36,11 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
+
+# A CSV export shows a cell as the reader reads it back: one definition of that text.
+from chargemaster.reader import cell_text  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REALDATA = HERE.parent.parent / "shared" / "realdata" / "cdm"
 
@@ -238,31 +243,12 @@ def lines(n: int, root: Path = REALDATA) -> Iterator[list[Any]]:
                 made += 1
 
 
-def export_text(value: Any) -> str:
-    """A cell as a CSV export shows it: integral floats without '.0', dates as ISO."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def write_csv(path: Path, n: int, root: Path = REALDATA) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(HEADER)
         for row in lines(n, root):
-            out.writerow([export_text(v) for v in row])
+            out.writerow([cell_text(v) for v in row])
 
 
 def write_xlsx(path: Path, n: int, root: Path = REALDATA) -> None:
