@@ -41,6 +41,7 @@ class CodeFamily:
 class PricePlaceholder:
     reporting_only_codes: tuple[str, ...]  # code ranges where 0.01 is normal
     reporting_only_status: tuple[str, ...]  # OPPS status indicators, where Addendum B is loaded
+    token_charge_codes: tuple[str, ...] = ()  # free products billed at a token charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,20 @@ class PriceInconsistent:
     exclude_codes: tuple[str, ...]  # code ranges that cover many items at many prices
     exclude_noc: bool
     exclude_local: bool
+    bilateral_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PriceConfig:
+    """[price] in defaults.toml: when a zero or blank price is a line's finding or a group's."""
+
+    no_charge_descriptions: tuple[str, ...] = ()
+    group_share: float = 0.5
+    group_min_lines: int = 20
+    flag_off_values: frozenset[str] = frozenset()
+    payer_columns: tuple[str, ...] = ()
+    item_codes: tuple[str, ...] = ()  # drugs, supplies, devices: zero reported per group
+    no_bill_revenue_codes: tuple[str, ...] = ()  # statistical lines: zero/blank by design
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +98,8 @@ class Config:
     price_placeholder: PricePlaceholder = PricePlaceholder((), ())
     price_inconsistent: PriceInconsistent = PriceInconsistent((), False, False)
     fee_schedule: FeeScheduleConfig = FeeScheduleConfig()
+    price: PriceConfig = PriceConfig()
+    inactive_codes: tuple[str, ...] = ()  # retire markers in charge/revenue code cells
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -173,6 +190,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             raise ConfigError(f"config: severity.{rule_id} must be error, warning or info")
         severity[rule_id] = sev
     fee = _fee_schedule(raw["fee_schedule"], families)
+    price = _price(raw["price"])
     upper = lambda xs, key: frozenset(s.strip().upper() for s in _strings(xs, key))  # noqa: E731
     return Config(
         families=families,
@@ -208,6 +226,10 @@ def _build(raw: dict[str, Any], source: str) -> Config:
                     raw["price_placeholder"]["reporting_only_status"], "reporting_only_status"
                 )
             ),
+            _ranges(
+                _strings(raw["price_placeholder"]["token_charge_codes"], "token_charge_codes"),
+                "price_placeholder.token_charge_codes",
+            ),
         ),
         price_inconsistent=PriceInconsistent(
             _ranges(
@@ -216,8 +238,18 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             ),
             raw["price_inconsistent"]["exclude_noc"],
             raw["price_inconsistent"]["exclude_local"],
+            tuple(
+                sorted(
+                    upper(raw["price_inconsistent"]["bilateral_words"], "bilateral_words"),
+                    key=lambda w: (-len(w), w),
+                )
+            ),
         ),
         fee_schedule=fee,
+        price=price,
+        inactive_codes=tuple(
+            sorted(upper(raw["status"]["inactive_codes"], "status.inactive_codes"))
+        ),
         columns=_columns(raw.get("columns", {})),
     )
 
@@ -245,6 +277,28 @@ def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> 
             for s in _strings(raw["skip_modifiers"], "fee_schedule.skip_modifiers")
         ),
         skip_families=skip,
+    )
+
+
+def _price(raw: dict[str, Any]) -> PriceConfig:
+    share = raw["group_share"]
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
+        raise ConfigError("config: price.group_share must be a number above 0 and up to 1")
+    lines = raw["group_min_lines"]
+    if not isinstance(lines, int) or isinstance(lines, bool) or lines < 1:
+        raise ConfigError("config: price.group_min_lines must be a whole number of at least 1")
+
+    def upper(key: str) -> tuple[str, ...]:
+        return tuple(s.strip().upper() for s in _strings(raw[key], f"price.{key}"))
+
+    return PriceConfig(
+        no_charge_descriptions=upper("no_charge_descriptions"),
+        group_share=float(share),
+        group_min_lines=lines,
+        flag_off_values=frozenset(upper("flag_off_values")),
+        payer_columns=upper("payer_columns"),
+        item_codes=_ranges(upper("item_codes"), "price.item_codes"),
+        no_bill_revenue_codes=upper("no_bill_revenue_codes"),
     )
 
 

@@ -27,6 +27,8 @@ LINE_COLUMNS: dict[str, str] = {
     "status": "status as written",
     "coding_method": "coding method (hard/soft), if a column gives it",
     "revenue_description": "revenue-code description, if a column gives it",
+    "price_flag": "price-flag cell as written (manual/open price, zero price indicator), if any",
+    "setting": "service setting (inpatient/outpatient, location), if a column gives it",
     "revenue_code": "the line's 4-digit revenue code (first usable revenue column)",
     "revenue_col": "the column the revenue code came from",
     "hcpcs": "the line's HCPCS/CPT code, repaired (first non-blank code column)",

@@ -106,6 +106,8 @@ def prepare(
         out["charge_code"] = pd.Series(pd.NA, index=idx, dtype="str")
     for name in ("description", "department", "status", "coding_method", "revenue_description"):
         out[name] = text_of(name)
+    for name in ("price_flag", "setting"):
+        out[name] = text_of(name)
     charge = out["charge_code"]
     audit.charge = charge
 
@@ -246,7 +248,7 @@ def prepare(
         pd.concat(bads, axis=1).any(axis=1) if bads else pd.Series(False, index=idx)
     )
 
-    out["active"] = _active(table, out, config, as_of)
+    out["active"] = _active(table, out, config, as_of, rev_cols)
     out["family"] = _family(out, config)
     soft = out["coding_method"].str.upper().isin(config.soft_coding_values).fillna(False)
     if config.soft_coded_departments:
@@ -393,18 +395,32 @@ class _Audit:
         return audit
 
 
-def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> pd.Series:
+def _active(
+    table: Table, out: pd.DataFrame, config: Config, as_of: dt.date, rev_cols: list[str] = ()
+) -> pd.Series:
     active = ~out["status"].str.upper().isin(config.inactive_status).fillna(False)
+    # Retire markers in the text or the identifiers count only where the status cell says
+    # nothing: a stated status wins over them.
+    unstated = out["status"].isna()
     if config.inactive_descriptions:
-        # Only where the status cell says nothing: a stated status wins over the text.
-        words = "|".join(re.escape(w) for w in config.inactive_descriptions)
-        retired = out["description"].str.upper().str.contains(rf"\b(?:{words})\b", regex=True)
-        active &= ~(retired.fillna(False) & out["status"].isna())
+        retired = _has_words(out["description"], config.inactive_descriptions)
+        active &= ~(retired & unstated)
+    if config.inactive_codes:
+        cells = [out["charge_code"]] + [clean_text(table.data[c]) for c in rev_cols]
+        for cell in cells:
+            active &= ~(_has_words(cell, config.inactive_codes) & unstated)
     end_col = table.col("end_date")
     if end_col:
         ends = pd.to_datetime(clean_text(table.data[end_col]), errors="coerce", format="mixed")
         active &= ~(ends <= pd.Timestamp(as_of)).fillna(False)
     return active.astype(bool)
+
+
+def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """True where the text holds one of the words or phrases, whole, in any case."""
+    pattern = "|".join(re.escape(w) for w in words)
+    hit = text.str.upper().str.contains(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])", regex=True)
+    return hit.fillna(False).astype(bool)
 
 
 def _family(out: pd.DataFrame, config: Config) -> pd.Series:

@@ -73,6 +73,13 @@ _MONEY = re.compile(r"\(?-?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?\)?")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( \d.*)?")
 _BRACKET_REV = re.compile(r".*[\[(](\d{3,4})[\])]\s*")
 _SPACES = re.compile(r"\s+")
+# A price-flag column often carries its legend in the header ("Zero Price Indicator 1 Statistical
+# Codes 2 Volume Tracking ..."): its first words name the role.
+_FLAG_HEADER = re.compile(
+    r"\s*(zero|no)[\s_-]*(price|charge)[\s_-]*(indicator|ind|flag)\b"
+    r"|\s*(man(ual)?|open|variable)[\s_-]*price",
+    re.I,
+)
 
 
 @cache
@@ -388,6 +395,11 @@ def assign_roles(
             why = f"header name; {evidence(p, base)}" if shown else "header name"
             take(col, role, "name", why)
 
+    if "price_flag" in known and "price_flag" not in fields:
+        for col in headers:
+            if col not in decisions and _FLAG_HEADER.match(col):
+                take(col, "price_flag", "name", "header name (a price flag and its legend)")
+                break
     if infer:
         _by_content(headers, profiles, fields, decisions, take, known)
     for cols in fields.values():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -46,32 +48,196 @@ def charge_code_duplicate(ctx: Context) -> list[Fire]:
 )
 def price_missing(ctx: Context) -> list[Fire]:
     lines, active = ctx.lines, ctx.active
+    cols = charge_columns(ctx)
     out = []
-    for col in lines.prices.columns:
+    for col in cols:
         raw = lines.raw[col]
         bad = active & raw.notna() & raw.str.strip().ne("") & lines.prices[col].isna()
-        what = "Price '" + raw.fillna("") + "' is not a number. Enter the charge amount (a '$' "
-        what = what + "and thousands commas are fine)."
-        out.append(Fire(bad, column=col, value=raw, fields={"what": what}))
-    blank = active & lines.prices.isna().all(axis=1) & ~ctx.frame["price_text_bad"]
+        if bad.any():
+            out.append(_text_prices(raw, bad, col))
+    # Blank only where no price column of the line holds anything: a price in another column
+    # (OP blank, IP set; a cash price beside a blank gross charge) is not a missing price.
+    prices = lines.prices
+    bad_text = pd.Series(False, index=prices.index)
+    for col in prices.columns:
+        raw = lines.raw[col]
+        bad_text |= raw.notna() & raw.str.strip().ne("") & prices[col].isna()
+    blank = active & prices.isna().all(axis=1) & ~bad_text & ~by_design(ctx)
+    alone, grouped = _own_or_group(ctx, blank)
     what = "Price is blank on an active line. Enter the charge amount."
-    out.append(Fire(blank, column=lines.prices.columns[0], value="", fields={"what": what}))
+    out.append(Fire(alone, column=cols[0], value="", fields={"what": what}))
+    out.append(_group_fire(ctx, grouped, cols[0], "blank", "have no price"))
     return out
+
+
+# A published price range ('$138-11136', '100 - 250'): one kind of text, however many ranges.
+_RANGE = re.compile(r"\$?\s*\d[\d,]*(?:\.\d+)?\s*(?:-|to)\s*\$?\s*\d[\d,]*(?:\.\d+)?", re.I)
+
+
+def _examples(texts: pd.Series) -> str:
+    return ", ".join(f"'{v}'" for v in texts.unique()[:3])
+
+
+def _text_prices(raw: pd.Series, bad: pd.Series, col: str) -> Fire:
+    """Text that is not a number: one finding per kind of text in a column (the same word on
+    many lines, or any range), on its first line, with the count and the rows."""
+    text = raw[bad].str.strip()
+    kind = text.str.upper().where(~text.str.fullmatch(_RANGE), "<range>")
+    rows = kind.index.to_series(index=kind.index).groupby(kind, sort=False)
+    first = rows.min()
+    at = pd.Index(first.to_numpy())
+    n = rows.size().set_axis(at)
+    listed = rows.agg(lambda r: _rows_text(sorted(r))).set_axis(at)
+    shown = raw.reindex(at).str.strip()
+    is_range = pd.Series(first.index == "<range>", index=at)
+    examples = text.groupby(kind, sort=False).agg(_examples)
+    examples = examples.set_axis(at)
+    one = "Price '" + shown + "' is not a number. Enter the charge amount (a '$' and thousands "
+    one = one + "commas are fine)."
+    many = (
+        "Price '"
+        + shown
+        + "' is not a number on "
+        + n.map("{:,}".format)
+        + " active lines (rows "
+        + listed
+        + "). Enter each line's charge amount."
+    )
+    ranges = (
+        n.map("{:,}".format)
+        + " prices in column "
+        + col
+        + " are ranges ("
+        + examples
+        + "; rows "
+        + listed
+        + "), not one charge. Give each line its charge; publish a range beside it."
+    )
+    what = one.where(n.eq(1), many).where(~is_range, ranges)
+    mask = pd.Series(raw.index.isin(at), index=raw.index)
+    return Fire(mask, column=col, value=shown, fields={"what": what})
 
 
 @rule(
     "PRICE-ZERO",
     needs=("price",),
-    message="Price is zero on an active line. Enter the charge, or inactivate the line if it is "
-    "not billable.",
+    message="{what}",
     worklist=PRICES,
 )
 def price_zero(ctx: Context) -> list[Fire]:
+    cols = charge_columns(ctx)
+    # Zero in every price column: a price in another column (LAB FEE beside a zero CHARGE) is
+    # where the line is priced.
     numbers = ctx.lines.prices.fillna(np.nan)
     zero = ctx.active & numbers.notna().any(axis=1) & numbers.fillna(0).eq(0).all(axis=1)
-    # CMS asks for quality-data codes at $0.00: zero is right on a reporting-only code.
-    zero &= ~reporting_only(ctx, ctx.frame["coded_hcpcs"])
-    return [Fire(zero, column=ctx.lines.prices.columns[0], value="0")]
+    zero &= ~by_design(ctx)
+    alone, grouped = _own_or_group(ctx, zero)
+    what = (
+        "Price is zero on an active line that bills "
+        + ctx.frame["coded_hcpcs"].fillna("")
+        + ": the charge is given away. Enter the charge, or inactivate the line if it is not "
+        "billable."
+    )
+    return [
+        Fire(alone, column=cols[0], value="0", fields={"what": what}),
+        _group_fire(ctx, grouped, cols[0], "zero", "are priced at zero"),
+    ]
+
+
+def charge_columns(ctx: Context) -> list[str]:
+    """The price columns the price rules judge: a price transparency file's payer rates and
+    derived prices (negotiated, cash) are not the chargemaster's charge."""
+    cols = list(ctx.lines.prices.columns)
+    words = ctx.config.price.payer_columns
+    if not words:
+        return cols
+    payer = re.compile(r"(?<![A-Z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Z0-9])")
+    kept = [c for c in cols if not payer.search(str(c).upper())]
+    return kept or cols
+
+
+# A reporting-only G-code written in the description ('0G9168CMGN', 'G8991 MOBILITY GOAL').
+_DESC_GCODE = re.compile(r"(?<![A-Z])(G\d{4})(?!\d)")
+
+
+def by_design(ctx: Context) -> pd.Series:
+    """Lines whose zero or blank price the file itself explains: a price-flag column (priced at
+    charge entry, statistical), a description saying no charge, or a reporting-only code on the
+    line or in its description."""
+    df, cfg = ctx.frame, ctx.config.price
+    flag = df["price_flag"].str.strip().str.upper()
+    out = (flag.notna() & flag.ne("") & ~flag.isin(cfg.flag_off_values)).fillna(False)
+    if cfg.no_charge_descriptions:
+        out |= _has_words(df["description"], cfg.no_charge_descriptions)
+    out |= reporting_only(ctx, df["coded_hcpcs"])
+    written = df["description"].str.upper().str.extract(_DESC_GCODE, expand=False)
+    out |= reporting_only(ctx, written.astype("str"))
+    out |= in_ranges(df["coded_hcpcs"], ctx.config.price_placeholder.token_charge_codes)
+    out |= df["revenue_code"].isin(cfg.no_bill_revenue_codes).fillna(False)
+    return out.astype(bool)
+
+
+def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    pattern = "|".join(re.escape(w) for w in words)
+    hit = text.str.upper().str.contains(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])", regex=True)
+    return hit.fillna(False).astype(bool)
+
+
+def _policy_group(ctx: Context) -> pd.Series:
+    """The group whose pricing policy a line shares: its revenue-code family (025x), else its
+    department, else the whole file ('')."""
+    df = ctx.frame
+    rev = "revenue codes " + df["revenue_code"].str[:3] + "x"
+    dept = "department " + df["department"]
+    return rev.fillna(dept).fillna("").astype("str")
+
+
+def _own_or_group(ctx: Context, hit: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split lines with a zero/blank price into those that are a finding of their own (a
+    service code, in a group where that price is not the norm) and those of a group where it
+    is the norm (one finding per group). The rest, uncoded lines and items (drugs, supplies,
+    devices) outside such a group, are not reported: the file does not show they are billed at
+    all, and most are open-priced, purchased or statistical lines."""
+    cfg = ctx.config.price
+    key = _policy_group(ctx)
+    size = ctx.active.groupby(key).transform("sum")
+    count = hit.groupby(key).transform("sum")
+    norm = (size >= cfg.group_min_lines) & (count >= cfg.group_share * size)
+    code = ctx.frame["coded_hcpcs"]
+    service = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
+    service &= ~in_ranges(code, cfg.item_codes)
+    if ctx.reference is not None:  # an unlisted or NOC code is priced when it is used
+        service &= ~is_noc(code, ctx.reference)
+    alone = hit & service & ~norm
+    return alone.astype(bool), (hit & norm).astype(bool)
+
+
+def _group_fire(ctx: Context, grouped: pd.Series, col: str, value: str, verb: str) -> Fire:
+    """One finding per group whose pricing policy the zero or blank price is, on its first
+    line: how many lines, out of how many, and their rows."""
+    key = _policy_group(ctx)[grouped]
+    if key.empty:
+        return Fire(grouped, column=col, value=value, fields={"what": ""})
+    sizes = ctx.active.groupby(_policy_group(ctx)).sum()
+    rows = key.index.to_series(index=key.index).groupby(key, sort=False)
+    first = rows.min()
+    at = pd.Index(first.to_numpy())
+    n = rows.size().set_axis(at)
+    size = sizes.reindex(first.index).set_axis(at)
+    listed = rows.agg(lambda r: _rows_text(sorted(r))).set_axis(at)
+    df = ctx.frame
+    unkeyed = df["revenue_code"].isna().all() and df["department"].isna().all()
+    whole = "in this file" if unkeyed else "without a revenue code or department"
+    where = pd.Series(first.index, index=at).map(lambda k: f"on {k}" if k else whole)
+    counts = n.map("{:,}".format) + " of the " + size.map("{:,}".format) + " active lines "
+    what = (
+        counts + where + " " + verb + " (rows " + listed + "). That is the pricing of the "
+        "group, not a slip: confirm they are charged elsewhere (at dispense, in a per diem, in "
+        "another price column) and document it, or enter the charges."
+    )
+    mask = pd.Series(ctx.frame.index.isin(at), index=ctx.frame.index)
+    shown = value + " on " + n.map("{:,}".format) + " lines"
+    return Fire(mask, column=col, value=shown, fields={"what": what})
 
 
 def reporting_only(ctx: Context, code: pd.Series) -> pd.Series:
@@ -96,11 +262,13 @@ def price_placeholder(ctx: Context) -> list[Fire]:
     code = ctx.frame["coded_hcpcs"]
     # One cent stands in for a real charge only on a line that bills a national code: on an
     # uncoded line it marks a statistical or status line (functional-limitation "current status"
-    # rows carried without their G-code), and on a reporting-only code it is CMS's nominal charge.
+    # rows carried without their G-code), on a reporting-only code it is CMS's nominal charge,
+    # and on a product supplied free it is the token charge CMS asks for.
     billed = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
-    spared = reporting_only(ctx, code) | ~billed
+    token = in_ranges(code, ctx.config.price_placeholder.token_charge_codes)
+    spared = reporting_only(ctx, code) | ~billed | token | by_design(ctx)
     out = []
-    for col in ctx.lines.prices.columns:
+    for col in charge_columns(ctx):
         price = ctx.lines.prices[col].round(2)
         holder = ctx.active & (price.isin(_NINES) | (price.eq(0.01) & ~spared))
         shown = fmt_price(ctx.lines.prices[col])
@@ -136,14 +304,21 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     facility = df["family"].ne("professional_fees").fillna(True)
     # Without a revenue code a line has nothing to be like: department text is too coarse.
     base = ctx.active & facility & rev.notna() & inconsistent_scope(ctx, code)
-    label = code + mods.map(lambda m: f" {m}" if m else "")
+    # Like with like also means the same setting (inpatient and outpatient rows of one item)
+    # and the same side: a bilateral exam described in words costs more than a one-sided one.
+    setting = df["setting"].str.strip().str.upper().fillna("")
+    words = ctx.config.price_inconsistent.bilateral_words
+    bilateral = _has_words(df["description"], words) if words else pd.Series(False, index=df.index)
+    side = bilateral.map({True: " bilateral", False: ""})
+    place = setting.map(lambda v: f" ({v.lower()})" if v else "")
+    label = code + mods.map(lambda m: f" {m}" if m else "") + side + place
     out = []
-    for col in ctx.lines.prices.columns:
+    for col in charge_columns(ctx):
         price = ctx.lines.prices[col]
         take = base & (price > 0).fillna(False)
         if not take.any():
             continue
-        key = (code + "|" + mods + "|" + rev)[take]
+        key = (code + "|" + mods + "|" + rev + "|" + setting + "|" + side)[take]
         grouped = price[take].groupby(key, sort=False)
         stats = grouped.agg(["min", "max", "size"])
         stats = stats[stats["min"] != stats["max"]]
