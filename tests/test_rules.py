@@ -17,9 +17,10 @@ CASES = [
     ("CHARGE-CODE-MISSING", line(code=""), line()),
     ("DESCRIPTION-MISSING", line(desc="  "), line()),
     ("PRICE-MISSING", line(price="TBD"), line(price="$1,508.15 ")),
-    ("PRICE-MISSING", line(price=""), line(price="62")),
+    # A blank or zero price on a code another line charges is a variant billable from there.
+    ("PRICE-MISSING", line(price=""), line(hcpcs="85027", price="62")),
     ("PRICE-NEGATIVE", line(price="-5"), line(price="125.00")),
-    ("PRICE-ZERO", line(price="0"), line(price="125.00")),
+    ("PRICE-ZERO", line(price="0"), line(hcpcs="85027", price="125.00")),
     ("PRICE-PLACEHOLDER", line(price="99999.99"), line(price="999.99")),
     ("PRICE-PLACEHOLDER", line(price="999999999"), line(price="9999")),
     ("PRICE-PLACEHOLDER", line(price="0.01"), line(price="0.10")),

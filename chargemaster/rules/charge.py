@@ -62,11 +62,11 @@ def price_missing(ctx: Context) -> list[Fire]:
     for col in prices.columns:
         raw = lines.raw[col]
         bad_text |= raw.notna() & raw.str.strip().ne("") & prices[col].isna()
-    blank = active & prices.isna().all(axis=1) & ~bad_text & ~by_design(ctx)
-    alone, grouped = _own_or_group(ctx, blank)
+    blank = active & prices.isna().all(axis=1) & ~bad_text
+    alone, grouped = _own_or_group(ctx, blank & ~by_design(ctx), blank)
     what = "Price is blank on an active line. Enter the charge amount."
     out.append(Fire(alone, column=cols[0], value="", fields={"what": what}))
-    out.append(_group_fire(ctx, grouped, cols[0], "blank", "have no price"))
+    out.append(_group_fire(ctx, grouped, blank, cols[0], "blank", "have no price"))
     return out
 
 
@@ -130,17 +130,16 @@ def price_zero(ctx: Context) -> list[Fire]:
     # where the line is priced.
     numbers = ctx.lines.prices.fillna(np.nan)
     zero = ctx.active & numbers.notna().any(axis=1) & numbers.fillna(0).eq(0).all(axis=1)
-    zero &= ~by_design(ctx)
-    alone, grouped = _own_or_group(ctx, zero)
+    alone, grouped = _own_or_group(ctx, zero & ~by_design(ctx), zero)
     what = (
         "Price is zero on an active line that bills "
         + ctx.frame["coded_hcpcs"].fillna("")
-        + ": the charge is given away. Enter the charge, or inactivate the line if it is not "
-        "billable."
+        + ", and no line charges that code: the service is given away. Enter the charge, or "
+        "inactivate the line if it is not billable."
     )
     return [
         Fire(alone, column=cols[0], value="0", fields={"what": what}),
-        _group_fire(ctx, grouped, cols[0], "zero", "are priced at zero"),
+        _group_fire(ctx, grouped, zero, cols[0], "zero", "are priced at zero"),
     ]
 
 
@@ -192,48 +191,83 @@ def _policy_group(ctx: Context) -> pd.Series:
     return rev.fillna(dept).fillna("").astype("str")
 
 
-def _own_or_group(ctx: Context, hit: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Split lines with a zero/blank price into those that are a finding of their own (a
-    service code, in a group where that price is not the norm) and those of a group where it
-    is the norm (one finding per group). The rest, uncoded lines and items (drugs, supplies,
-    devices) outside such a group, are not reported: the file does not show they are billed at
-    all, and most are open-priced, purchased or statistical lines."""
+    service code no line charges, in a group where that price is not the norm) and those of a
+    group where it is the norm (one finding per group). The rest, uncoded lines and items
+    (drugs, supplies, devices) outside such a group, are not reported: the file does not show
+    they are billed at all, and most are open-priced, purchased or statistical lines. ``price``
+    is every active line with that price (the norm counts the lines the file explains too),
+    ``hit`` those that may be findings; a group whose price the file mostly explains (a price
+    flag, 'NO CHARGE') has documented its policy and is not reported."""
     cfg = ctx.config.price
     key = _policy_group(ctx)
     size = ctx.active.groupby(key).transform("sum")
-    count = hit.groupby(key).transform("sum")
+    count = price.groupby(key).transform("sum")
     norm = (size >= cfg.group_min_lines) & (count >= cfg.group_share * size)
     code = ctx.frame["coded_hcpcs"]
     service = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
     service &= ~in_ranges(code, cfg.item_codes)
     if ctx.reference is not None:  # an unlisted or NOC code is priced when it is used
         service &= ~is_noc(code, ctx.reference)
+    service &= _current(ctx, code)
+    # A code charged on another line is billable from there: the unpriced line is a variant
+    # (employee health, intra-operative, add-on, research), so only a code no line charges is
+    # a charge given away.
+    charged = ctx.active & (ctx.lines.prices.fillna(0) > 0).any(axis=1)
+    service &= ~code.isin(set(code[charged].dropna()))
     alone = hit & service & ~norm
+    unexplained = hit.groupby(key).transform("sum")
+    norm &= unexplained * 2 >= count
     return alone.astype(bool), (hit & norm).astype(bool)
 
 
-def _group_fire(ctx: Context, grouped: pd.Series, col: str, value: str, verb: str) -> Fire:
+def _current(ctx: Context, code: pd.Series) -> pd.Series:
+    """False for a code the loaded reference shows is not billable on the as-of date (unknown,
+    deleted): the code is the line's finding (HCPCS-UNKNOWN, HCPCS-DELETED), and a line kept
+    under a dead code is mostly a retired one whose zero price says so."""
+    ref = ctx.reference
+    ok = pd.Series(True, index=code.index)
+    if ref is None or ref.cpt is None:
+        return ok
+    cpt = code.str.fullmatch(r"\d{4}[0-9A-Z]").fillna(False).astype(bool)
+    known = code.isin(ref.cpt.index)
+    if ref.history is not None:
+        state = ref.history.state(ctx.as_of)
+        dead = state["deleted"] | state["discontinued"]
+        known &= ~code.map(dead.astype(bool)).astype("boolean").fillna(False).astype(bool)
+    level2 = code.str.fullmatch(r"[A-Z]\d{4}").fillna(False).astype(bool)
+    return (ok & ~(cpt & ~known) & ~(level2 & ~code.isin(ref.level2.index))).astype(bool)
+
+
+def _group_fire(
+    ctx: Context, grouped: pd.Series, price: pd.Series, col: str, value: str, verb: str
+) -> Fire:
     """One finding per group whose pricing policy the zero or blank price is, on its first
     line: how many lines, out of how many, and their rows."""
     key = _policy_group(ctx)[grouped]
     if key.empty:
         return Fire(grouped, column=col, value=value, fields={"what": ""})
     sizes = ctx.active.groupby(_policy_group(ctx)).sum()
+    alike = price.groupby(_policy_group(ctx)).sum()
     rows = key.index.to_series(index=key.index).groupby(key, sort=False)
     first = rows.min()
     at = pd.Index(first.to_numpy())
     n = rows.size().set_axis(at)
     size = sizes.reindex(first.index).set_axis(at)
+    total = alike.reindex(first.index).set_axis(at)
     listed = rows.agg(lambda r: _rows_text(sorted(r))).set_axis(at)
     df = ctx.frame
     unkeyed = df["revenue_code"].isna().all() and df["department"].isna().all()
     whole = "in this file" if unkeyed else "without a revenue code or department"
     where = pd.Series(first.index, index=at).map(lambda k: f"on {k}" if k else whole)
-    counts = n.map("{:,}".format) + " of the " + size.map("{:,}".format) + " active lines "
+    counts = total.map("{:,}".format) + " of the " + size.map("{:,}".format) + " active lines "
+    # Lines the file explains (a price flag, 'NO CHARGE') are counted, not listed.
+    explained = (total - n).map(lambda k: f"; {k:,} of them explained in the file" if k else "")
     what = (
-        counts + where + " " + verb + " (rows " + listed + "). That is the pricing of the "
-        "group, not a slip: confirm they are charged elsewhere (at dispense, in a per diem, in "
-        "another price column) and document it, or enter the charges."
+        counts + where + " " + verb + explained + " (rows " + listed + "). That is the pricing "
+        "of the group, not a slip: confirm they are charged elsewhere (at dispense, in a per "
+        "diem, in another price column) and document it, or enter the charges."
     )
     mask = pd.Series(ctx.frame.index.isin(at), index=ctx.frame.index)
     shown = value + " on " + n.map("{:,}".format) + " lines"
