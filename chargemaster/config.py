@@ -50,6 +50,7 @@ class PriceInconsistent:
     exclude_noc: bool
     exclude_local: bool
     bilateral_words: tuple[str, ...] = ()
+    send_out_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +245,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
                     key=lambda w: (-len(w), w),
                 )
             ),
+            tuple(sorted(upper(raw["price_inconsistent"]["send_out_words"], "send_out_words"))),
         ),
         fee_schedule=fee,
         price=price,

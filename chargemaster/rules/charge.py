@@ -344,6 +344,10 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     words = ctx.config.price_inconsistent.bilateral_words
     bilateral = _has_words(df["description"], words) if words else pd.Series(False, index=df.index)
     side = bilateral.map({True: " bilateral", False: ""})
+    sent = ctx.config.price_inconsistent.send_out_words
+    if sent:
+        sends = _has_words(df["description"], sent)
+        side = side + sends.map({True: " send-out", False: ""})
     place = setting.map(lambda v: f" ({v.lower()})" if v else "")
     label = code + mods.map(lambda m: f" {m}" if m else "") + side + place
     out = []
