@@ -190,7 +190,9 @@ def build() -> Plan:
     p.expect("PRICE-MISSING", row, "Unit Price")
     row, _ = p.add("SUPPLY", "0270", "", "RETURNED SUPPLY CREDIT", -5.00)
     p.expect("PRICE-NEGATIVE", row, "Unit Price")
-    row, _ = p.add("SUPPLY", "0270", "", "GAUZE 4X4 NO CHARGE", 0)
+    # Zero on a service no other line charges: the charge is given away. (A supply marked
+    # 'NO CHARGE', or a line whose code another line charges, is zero by design.)
+    row, _ = p.add("LAB", "0306", "87088", "URINE CULTURE ID ADDL", 0)
     p.expect("PRICE-ZERO", row, "Unit Price")
     row, _ = p.add("SUPPLY", "0278", "C1776", "JOINT DEVICE IMPLANT", 99999.99)
     p.expect("PRICE-PLACEHOLDER", row, "Unit Price")

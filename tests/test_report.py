@@ -423,9 +423,10 @@ def test_rules_sheet_says_which_rules_did_not_run(tmp_path):
 
 def test_findings_without_a_family_are_grouped_by_revenue_code(tmp_path):
     rows = [
-        line(code="1", rev="0990", hcpcs="", price="0"),  # no configured family
-        line(code="2", rev="0991", hcpcs="", price="0"),
-        line(code="3", rev="", hcpcs="", price="0"),
+        # A negative price fires on any line (a zero on an uncoded line no longer does).
+        line(code="1", rev="0990", hcpcs="", price="-5"),  # no configured family
+        line(code="2", rev="0991", hcpcs="", price="-5"),
+        line(code="3", rev="", hcpcs="", price="-5"),
         line(code="4", rev="0305", hcpcs="85025", price="0"),
     ]
     result = run(RunOptions(write_csv(tmp_path / "c.csv", rows), as_of=AS_OF))
