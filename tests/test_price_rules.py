@@ -267,3 +267,21 @@ def test_payer_rate_columns_are_not_compared_as_charges(check):
     assert fired(pairs, "PRICE-INCONSISTENT") == []
     placeholder = result.findings[result.findings["rule"].eq("PRICE-PLACEHOLDER")]
     assert placeholder["column"].tolist() == ["Gross Charge"]
+
+
+def test_sessions_of_different_stated_lengths_are_not_compared(check):
+    # UH Avon: 97150 group therapy, 15/30/45 minutes at 80.10, 60 minutes at 118.05.
+    rows = [
+        line(
+            code="1", desc="THER PROCEDURE-GROUP 30 MIN", rev="0433", hcpcs="97150", price="80.10"
+        ),
+        line(
+            code="2", desc="THER PROCEDURE-GROUP 60 MIN", rev="0433", hcpcs="97150", price="118.05"
+        ),
+        line(code="3", desc="GROUP THERAPY 30 MIN", rev="0433", hcpcs="97150", price="95.00"),
+    ]
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == [2]
+    assert messages(result, "PRICE-INCONSISTENT")[2].startswith(
+        "97150 30 min on revenue code 0433 is priced from 80.10 to 95.00 across 2 active lines"
+    )

@@ -348,6 +348,11 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     if sent:
         sends = _has_words(df["description"], sent)
         side = side + sends.map({True: " send-out", False: ""})
+    # A description that states a duration ('30 MIN', '1 HR') prices that session length: a
+    # 60-minute group session is not like a 15-minute one under the same per-session code.
+    spans = df["description"].str.upper().str.findall(_DURATION)
+    span = spans.map(lambda found: _span_text(found) if isinstance(found, list) else "")
+    side = side + span
     place = setting.map(lambda v: f" ({v.lower()})" if v else "")
     label = code + mods.map(lambda m: f" {m}" if m else "") + side + place
     out = []
@@ -388,6 +393,13 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             )
         )
     return out
+
+
+_DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*(MINUTES|MINS|MIN|HOURS|HRS|HR|HOUR)\b")
+
+
+def _span_text(found: list[tuple[str, str]]) -> str:
+    return "".join(f" {n} {'min' if unit.startswith('MIN') else 'hr'}" for n, unit in found)
 
 
 def _rows_text(rows: list[int], limit: int = 10) -> str:
