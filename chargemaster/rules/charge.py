@@ -64,7 +64,11 @@ def price_missing(ctx: Context) -> list[Fire]:
         bad_text |= raw.notna() & raw.str.strip().ne("") & prices[col].isna()
     blank = active & prices.isna().all(axis=1) & ~bad_text
     alone, grouped = _own_or_group(ctx, blank & ~by_design(ctx), blank)
-    what = "Price is blank on an active line. Enter the charge amount."
+    what = (
+        "Price is blank on an active line that bills "
+        + ctx.frame["coded_hcpcs"].fillna("")
+        + ", and no line charges that code. Enter the charge amount."
+    )
     out.append(Fire(alone, column=cols[0], value="", fields={"what": what}))
     out.append(_group_fire(ctx, grouped, blank, cols[0], "blank", "have no price"))
     return out
