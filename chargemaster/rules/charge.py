@@ -167,6 +167,10 @@ def by_design(ctx: Context) -> pd.Series:
     """Lines whose zero or blank price the file itself explains: a price-flag column (priced at
     charge entry, statistical), a description saying no charge, or a reporting-only code on the
     line or in its description."""
+    # Three price rules ask for it on the same lines: work it out once per run.
+    known = getattr(ctx, "_price_by_design", None)
+    if known is not None:
+        return known
     df, cfg = ctx.frame, ctx.config.price
     flag = df["price_flag"].str.strip().str.upper()
     out = (flag.notna() & flag.ne("") & ~flag.isin(cfg.flag_off_values)).fillna(False)
@@ -177,7 +181,8 @@ def by_design(ctx: Context) -> pd.Series:
     out |= reporting_only(ctx, written.astype("str"))
     out |= in_ranges(df["coded_hcpcs"], ctx.config.price_placeholder.token_charge_codes)
     out |= df["revenue_code"].isin(cfg.no_bill_revenue_codes).fillna(False)
-    return out.astype(bool)
+    ctx._price_by_design = out.astype(bool)
+    return ctx._price_by_design
 
 
 def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
