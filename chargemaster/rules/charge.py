@@ -67,7 +67,7 @@ def charge_code_duplicate(ctx: Context) -> list[Fire]:
             .agg(lambda r: _rows_text(sorted(r)))
         )
         shown = fmt_price(price).replace("", "blank")
-        distinct = shown.groupby(same).agg(lambda p: ", ".join(dict.fromkeys(p)))
+        distinct = shown.groupby(same).agg(lambda p: _listed(list(dict.fromkeys(p))))
         n_prices = shown.groupby(same).nunique()
         key = charge.reindex(at)
         text = pd.Series(
@@ -81,6 +81,11 @@ def charge_code_duplicate(ctx: Context) -> list[Fire]:
         mask = pd.Series(df.index.isin(at), index=df.index)
         out.append(Fire(mask, column=col, value=charge, fields={"what": text}))
     return out
+
+
+def _listed(values: list[str], limit: int = 10) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
 def _one_item_text(code: str, n: int, rows: str, prices: str, n_prices: int) -> str:
