@@ -7,10 +7,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from chargemaster.config import load_config
 from chargemaster.errors import ConfigError
 from chargemaster.normalize import revenue_markers
+from chargemaster.report import write_report
 from tests.conftest import line
 
 
@@ -121,6 +123,18 @@ def test_price_history_rows_are_inactive_and_not_duplicates(check):
     # once the 2019 price is in force it is the current row
     _, later = check(rows, header=DATED, as_of=dt.date(2019, 7, 1))
     assert later.lines.frame.loc[5, "active"] and not later.lines.frame.loc[4, "active"]
+
+
+def test_the_summary_says_how_many_lines_this_run_made_inactive(check, tmp_path):
+    rows = [
+        ["4301", "NEUTROPHIL CYTOPLASMIC AB", "0302", "86021", "12.16", "01/01/2016"],
+        ["4301", "NEUTROPHIL CYTOPLASMIC AB", "0302", "86021", "13.00", "01/01/2017"],
+    ]
+    _, result = check(rows, header=DATED, as_of=dt.date(2018, 7, 1))
+    ws = load_workbook(write_report(result, tmp_path / "r.xlsx"))["Summary"]
+    facts = {r[0].value: r[1].value for r in ws.iter_rows(min_col=1, max_col=2) if r[0].value}
+    assert facts["Active lines"] == 1
+    assert facts["  made inactive by this run"] == "1 older price-history row"
 
 
 def test_an_unnamed_column_of_dates_dates_the_price_history(check):
