@@ -245,3 +245,22 @@ def test_code_family_revenue_codes_are_validated(tmp_path):
     for name in ("imaging_guidance", "breath_test", "specimen_collection"):
         assert families[name].source  # every pairing names its public source
     assert "036" in families["imaging_guidance"].revenue_codes
+
+
+# --- DESCRIPTION-CODE-CONFLICT: "either side" ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, side",
+    [
+        ("REM IMPACT CERUMEN UN/BIL", None),  # Jerold Phelps: one ear or both
+        ("Iliac and/or femoral artery angiography, non-selective, bilateral or ipsilateral", None),
+        ("REM IMPACT CERUMEN UNI", "unilateral"),
+        ("MAM SCREEN WITH CAD UNI LT", "unilateral"),
+        ("XR RIBS BIL 3 VIEWS", "bilateral"),
+    ],
+)
+def test_either_side_states_no_side(text, side):
+    from chargemaster.suggest import key_terms, tokens
+
+    assert key_terms(tokens(text), text).side == side
