@@ -254,6 +254,7 @@ def test_code_family_revenue_codes_are_validated(tmp_path):
     "text, side",
     [
         ("REM IMPACT CERUMEN UN/BIL", None),  # Jerold Phelps: one ear or both
+        ("REM IMPAC CERUM/UNL/BILAT", None),
         ("Iliac and/or femoral artery angiography, non-selective, bilateral or ipsilateral", None),
         ("REM IMPACT CERUMEN UNI", "unilateral"),
         ("MAM SCREEN WITH CAD UNI LT", "unilateral"),
