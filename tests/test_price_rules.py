@@ -164,17 +164,17 @@ def test_a_line_on_revenue_code_0000_is_statistical(check):
 # 4. Retired lines the status column does not show.
 
 
-def test_retire_markers_in_the_charge_code_or_revenue_code_make_a_line_inactive(check):
+def test_retire_markers_in_the_charge_code_make_a_line_inactive(check):
+    # JEK: 'ZZZ -' and 'INACTIVE ~' item numbers, no status column.
     header = ["Item Number", "Description", "Rev Code", "HCPCS", "Price"]
     rows = [
         ["ZZZ - 4417", "SPEECH THERAPY EVAL", "0440", "92521", "0"],
         ["INACTIVE ~ 92507", "SPEECH TREATMENT", "0440", "92507", "0"],
-        ["9001", "BED HOLD LEGACY *", "CNV", "92508", "0"],
         ["ZZZTOP1", "SWALLOW EVAL", "0440", "92610", "0"],
     ]
     pairs, result = check(rows, header=header)
-    assert result.lines.frame["active"].tolist() == [False, False, False, True]
-    assert fired(pairs, "PRICE-ZERO") == [5]  # 'ZZZTOP1': the marker is a whole word only
+    assert result.lines.frame["active"].tolist() == [False, False, True]
+    assert fired(pairs, "PRICE-ZERO") == [4]  # 'ZZZTOP1': the marker is a whole word only
 
 
 # 5. Non-numeric prices published by design: one finding per column and text.
