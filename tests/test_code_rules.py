@@ -46,8 +46,10 @@ def test_revcode_missing_spares_unbilled_statistical_lines(check):
         "revenue code."
     )
     assert "with HCPCS 92950" in msgs[5]
-    # the unbilled lines are still named by the price rules
-    assert ("PRICE-ZERO", 2) in pairs and ("PRICE-MISSING", 3) in pairs
+    # the price rules leave them alone too: 'NO CHARGE' says the zero is by design, and an
+    # uncoded blank line outside a blank-priced group does not show it is billed (price rules)
+    assert ("PRICE-ZERO", 2) not in pairs and ("PRICE-MISSING", 3) not in pairs
+    assert ("PRICE-ZERO", 5) in pairs  # the coded CPR line at zero is still named
 
 
 def test_revenue_code_zero_is_a_counted_placeholder_not_malformed_or_missing(check):
