@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_range
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
@@ -112,13 +113,6 @@ def fit_widths(headers: Sequence[str], columns: Sequence[Sequence[Any]], cap: in
     return widths
 
 
-class _NoIndex(dict):
-    """A mapping that forgets what is stored in it."""
-
-    def __setitem__(self, key, value) -> None:
-        pass
-
-
 @dataclass
 class Book:
     """An xlsxwriter workbook with the shared formats and the table writer."""
@@ -150,6 +144,8 @@ class Book:
         self.count = add({"num_format": COUNT})
         self.date = add({"num_format": "yyyy-mm-dd"})
         self.fills = {k: add({"bg_color": v}) for k, v in FILLS.items()}
+        # Conditional formats take their own (differential) formats, not cell formats.
+        self.severity_rules = {k: add({"bg_color": v}) for k, v in FILLS.items()}
         self.named = {"currency": self.currency, "count": self.count}
         self._fill_colors = {id(self.fills[k]): v for k, v in FILLS.items()}
         self._combined: dict[tuple[int, int], Any] = {}
@@ -194,6 +190,7 @@ class Book:
         widths: Sequence[int] | None = None,
         formats: dict[int, str] | None = None,
         decorate: Callable[[int, Sequence[Any]], dict[int, tuple[Any, str | None]]] | None = None,
+        severity: int | None = None,
     ) -> list[str]:
         """A sheet holding one Excel table (autofilter, frozen header, widths fit to content)
         from cleaned columns; it continues on 'name (2)' past Excel's row limit.
@@ -202,7 +199,8 @@ class Book:
         always written as a string. ``formats`` gives a column its number format by name
         ('currency', 'count'), applied to the cells written without a format of their own.
         ``decorate(i, row)`` gives, for the i-th data row, the cells to write with a format
-        and/or as an internal link: {column: (format, url)}.
+        and/or as an internal link: {column: (format, url)}. ``severity``: the column filled
+        by its value (error, warning, info) through conditional formats.
         """
         headers = table_headers(headers)
         widths = list(widths or fit_widths(headers, columns))
@@ -215,7 +213,7 @@ class Book:
         for i, row in enumerate(zip(*columns, strict=True)):
             if r >= EXCEL_MAX_ROWS:
                 if ws is not None:
-                    self._close_table(ws, headers, r)
+                    self._close_table(ws, headers, r, severity)
                 sheet_name = name if not used else f"{name} ({len(used) + 1})"
                 ws = self._new_sheet(sheet_name, headers, widths, column_formats)
                 used.append(sheet_name)
@@ -244,7 +242,7 @@ class Book:
             ws = self._new_sheet(name, headers, widths, column_formats)
             used.append(name)
             r = 1
-        self._close_table(ws, headers, r)
+        self._close_table(ws, headers, r, severity)
         self.sheets_continued += used[1:]
         return used
 
@@ -256,8 +254,10 @@ class Book:
         ws.freeze_panes(1, 0)
         return ws
 
-    def _close_table(self, ws, headers: Sequence[str], end: int) -> None:
+    def _close_table(self, ws, headers: Sequence[str], end: int, severity: int | None) -> None:
         """Make rows 0..end-1 an Excel table (ListObject); past TABLE_MAX_CELLS an autofilter.
+        ``severity``: the column whose cells are filled by their value (error, warning, info),
+        as conditional formats on the column rather than a format on every cell.
 
         xlsxwriter refuses add_table() in constant_memory mode because the call writes the
         header cells, which that mode may have flushed already. Our header row is written
@@ -265,6 +265,15 @@ class Book:
         options alone, so the guard is lifted for the call.
         """
         last = max(end - 1, 1)  # a table needs a data row: an empty one gets a blank row
+        if severity is not None:
+            for level, fmt in self.severity_rules.items():
+                ws.conditional_format(
+                    1,
+                    severity,
+                    last,
+                    severity,
+                    {"type": "cell", "criteria": "==", "value": f'"{level}"', "format": fmt},
+                )
         if (last + 1) * len(headers) > TABLE_MAX_CELLS:
             ws.autofilter(0, 0, last, len(headers) - 1)
             self.plain_ranges.append(ws.name)
@@ -275,25 +284,27 @@ class Book:
             "columns": [{"header": h, "header_format": self.header} for h in headers],
             "style": "Table Style Light 1",
         }
-        if not self.constant_memory:
-            ws.add_table(0, 0, last, len(headers) - 1, options)
-            return
+        # add_table checks every cell of its range against earlier tables and merged ranges,
+        # a Python loop over rows x columns (seconds at 100k rows): ours never overlap, so the
+        # table is declared over the header and one row, then given its real extent.
         ws.constant_memory = False
-        # add_table records every cell of the range to catch overlapping tables (ours never
-        # overlap): at 100k lines that index alone would cost ~300 MB, so it is not kept.
-        ws.table_cells = _NoIndex()
         try:
-            ws.add_table(0, 0, last, len(headers) - 1, options)
+            ws.add_table(0, 0, 1, len(headers) - 1, options)
         finally:
-            ws.constant_memory = True
-            # With data rows, the header row was flushed long ago: the header cells add_table
-            # re-wrote sit beside the last (unflushed) data row and would be written out of
-            # order, so they are dropped. With none, row 0 is still the row in memory: add_table
-            # left shared-string cells there that this mode cannot write, so the header is
-            # written again as inline strings (an empty sheet keeps its header row).
-            ws.table.pop(0, None)
-            if end <= 1:
-                ws.write_row(0, 0, headers, self.header)
+            ws.constant_memory = self.constant_memory
+        full = xl_range(0, 0, last, len(headers) - 1)
+        table = ws.tables[-1]
+        table["range"] = table["a_range"] = table["autofilter"] = full
+        if not self.constant_memory:
+            return
+        # With data rows, the header row was flushed long ago: the header cells add_table
+        # re-wrote sit beside the last (unflushed) data row and would be written out of
+        # order, so they are dropped. With none, row 0 is still the row in memory: add_table
+        # left shared-string cells there that this mode cannot write, so the header is
+        # written again as inline strings (an empty sheet keeps its header row).
+        ws.table.pop(0, None)
+        if end <= 1:
+            ws.write_row(0, 0, headers, self.header)
 
 
 @dataclass

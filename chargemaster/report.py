@@ -96,7 +96,7 @@ class Sheet:
     widths: list[int] | None = None
     formats: dict[int, str] = field(default_factory=dict)  # column -> 'currency' | 'count'
     links: dict[int, list[str | None]] = field(default_factory=dict)  # column -> target per row
-    fills: dict[int, list[str | None]] = field(default_factory=dict)  # column -> severity per row
+    severity: int | None = None  # the column filled by its value (conditional formats)
     cell_fills: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> {col: sev}
     # column -> number format name per row, for a column that mixes prices and text.
     cell_formats: dict[int, list[str | None]] = field(default_factory=dict)
@@ -195,9 +195,6 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
         special: dict[int, tuple[Any, str | None]] = {}
         for c, sev in sheet.cell_fills.get(i, {}).items():
             special[c] = (book.fills[sev], None)
-        for c, values in sheet.fills.items():
-            if values[i] in book.fills:
-                special[c] = (book.fills[values[i]], None)
         for c, names in sheet.cell_formats.items():
             if names[i] is not None:
                 special[c] = (book.named[names[i]], None)
@@ -213,7 +210,7 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
                         book.links_dropped += 1
         return special
 
-    plain = not (sheet.links or sheet.fills or sheet.cell_fills or sheet.cell_formats)
+    plain = not (sheet.links or sheet.cell_fills or sheet.cell_formats)
     return book.table(
         sheet.name,
         sheet.headers,
@@ -221,6 +218,7 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
         widths=sheet.widths,
         formats=sheet.formats,
         decorate=None if plain else decorate,
+        severity=sheet.severity,
     )
 
 
@@ -285,7 +283,7 @@ def issues_sheet(view: _View) -> Sheet:
         columns,
         widths=widths,
         links={3: targets},
-        fills={0: columns[0]},
+        severity=0,
         cell_formats={6: ["currency" if p else None for p in is_price]},
     )
 
@@ -314,7 +312,7 @@ def _worklist(
     columns += _work_columns(view, name, [h for h, _ in spec], columns)
     sheet = Sheet(name, headers, columns, formats=formats, links=links)
     if "severity" in names:
-        sheet.fills = {names.index("severity"): columns[names.index("severity")]}
+        sheet.severity = names.index("severity")
     return sheet
 
 
@@ -540,7 +538,7 @@ def chargemaster_sheet(view: _View) -> Sheet:
         columns,
         widths=widths,
         formats=formats,
-        fills={sev_col: columns[sev_col]},
+        severity=sev_col,
         cell_fills=marks,
     )
 

@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from chargemaster import excel
 from chargemaster.catalog import FINDING_HEADERS
@@ -30,6 +31,19 @@ WORKLISTS = [
     "Static coding applied",
     "Soft-coded",
 ]
+
+
+def severity_fills(ws) -> dict[str, tuple[str, str]]:
+    """The conditional formats that fill a column by its severity: value -> (range, colour)."""
+    out = {}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.type == "cellIs" and rule.operator == "equal":
+                out[rule.formula[0].strip('"')] = (str(cf.sqref), rule.dxf.fill.bgColor.rgb[-6:])
+    return out
+
+
+FILL = {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7"}
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +80,12 @@ def test_issues_is_a_linked_excel_table(sample_report):
     (table,) = ws.tables.values()
     assert table.ref == f"A1:L{n + 1}"
     assert ws.freeze_panes == "A2"
+    # Severity is filled by its value through conditional formats over the whole column.
+    assert severity_fills(ws) == {k: (f"A2:A{n + 1}", v) for k, v in FILL.items()}
+    assert {c.value for c in ws["A"][1:]} <= set(FILL)
     cm = wb["Chargemaster"]
     for row in ws.iter_rows(min_row=2):
-        severity, rule, cell = row[0], row[1].value, row[3]
-        assert severity.fill.fgColor.rgb.endswith(
-            {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7"}[severity.value]
-        )
+        rule, cell = row[1].value, row[3]
         if cell.value is None or "!" in cell.value:  # file-level, or a cell of the code map
             assert cell.hyperlink is None
             continue
@@ -97,6 +111,8 @@ def test_chargemaster_highlights_and_severity(sample_report):
     cells = dict(zip(header, rows[row], strict=True))
     assert cells["Rev Code"].fill.fgColor.rgb.endswith("F8CBAD")
     assert cells["Severity"].value == "error"
+    letter = get_column_letter(header.index("Severity") + 1)
+    assert severity_fills(cm)["error"] == (f"{letter}2:{letter}{cm.max_row}", FILL["error"])
     assert cells["Charge Description"].fill.fgColor.rgb in ("00000000", None)
     assert cells["Rev Code"].data_type == "s"
     (table,) = cm.tables.values()
