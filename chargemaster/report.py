@@ -15,6 +15,8 @@ was written there last night is carried to the same finding (``WORK_HEADERS``, `
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ from .pipeline import Result
 from .reader import column_letter
 from .rules import worklist_rules
 
+log = logging.getLogger(__name__)
 _RANK = {"error": 0, "warning": 1, "info": 2}
 CODED_HEADERS = [
     "Severity",
@@ -175,16 +178,30 @@ def write_report(result: Result, path: Path, protect: list[Path] | None = None) 
 
 
 def _write(result: Result, path: Path) -> None:
+    timings = result.stats.setdefault("timings", {})
+
+    def took(name: str, t0: float) -> None:
+        timings[f"write {name}"] = round(time.perf_counter() - t0, 3)
+        log.debug("write %s: %.3f s", name, timings[f"write {name}"])
+
+    t0 = time.perf_counter()
     book = Book(path, "Chargemaster report")
     view = _view(result)
     summary = book.book.add_worksheet("Summary")
     written: dict[str, list[str]] = {}
+    took("(findings joined to lines)", t0)
     for build in SHEETS:
+        t0 = time.perf_counter()
         sheet = build(view)
         if sheet is not None:
             written[sheet.name] = _put_sheet(book, sheet)
+            took(sheet.name, t0)
+    t0 = time.perf_counter()
     _summary(book, summary, view, written)
+    took("Summary", t0)
+    t0 = time.perf_counter()
     book.close()
+    took("(XML assembled and zipped)", t0)
 
 
 def _put_sheet(book: Book, sheet: Sheet) -> list[str]:

@@ -520,3 +520,32 @@ def test_oversize_cells_and_columns_are_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "EXCEL_MAX_COLS", 10)  # 7 columns + Row + 6 coded > 10
     found = batch.oversize_findings(result)
     assert found[-1]["value"] == "4 columns" and "Price" in found[-1]["message"]
+
+
+def test_debug_times_every_sheet_and_the_terminal_time_is_the_whole_run(tmp_path):
+    import os
+    import re
+    import sys
+    from pathlib import Path
+
+    path = write_csv(tmp_path / "c.csv", [line(code="1", rev="300"), line(code="1", price="0")])
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "chargemaster", "run", str(path), "-o", str(tmp_path / "r.xlsx")]
+        + ["--as-of", "2026-11-01", "--debug"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    timed = dict(re.findall(r"DEBUG (stage .+|write .+): ([\d.]+) s$", proc.stderr, re.M))
+    written = {k.removeprefix("write ") for k in timed if k.startswith("write ")}
+    wb = load_workbook(tmp_path / "r.xlsx")
+    assert set(wb.sheetnames) <= written  # every sheet of the workbook, Summary included
+    assert "(XML assembled and zipped)" in written and "stage read" in timed
+    whole = float(re.search(r"run: ([\d.]+) s from process start", proc.stderr).group(1))
+    printed = float(re.search(r"checked in ([\d.]+)s", proc.stdout).group(1))
+    # The printed time covers every stage and every sheet, and the start-up before them.
+    assert printed == round(whole, 1) >= round(sum(map(float, timed.values())), 1)
