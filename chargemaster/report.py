@@ -353,20 +353,58 @@ def missing_hcpcs_sheet(view: _View) -> Sheet:
     return _worklist(view, "Missing HCPCS", _on_lines(view, ["HCPCS-MISSING"]), spec)
 
 
+def by_line(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings on lines, one row per line (in row order): its highest severity, the rules
+    that fired (catalog order), the column of its most severe finding (where its link goes)
+    and the first suggestion."""
+    order = {rid: k for k, rid in enumerate(RULES)}
+    f = findings.assign(
+        _rank=findings["severity"].map(_RANK), _order=findings["rule"].map(order)
+    ).sort_values(["row", "_rank", "_order"], kind="stable")
+    first = f.drop_duplicates("row").set_index("row")
+    pairs = f.drop_duplicates(["row", "rule"]).sort_values(["row", "_order"], kind="stable")
+    rules: dict[Any, str] = {}
+    for row, rule in zip(pairs["row"].tolist(), pairs["rule"].tolist(), strict=True):
+        rules[row] = f"{rules[row]} {rule}" if row in rules else rule
+    suggested = f.dropna(subset=["suggested"]).drop_duplicates("row").set_index("row")
+    out = pd.DataFrame(
+        {
+            "row": first.index,
+            "severity": first["severity"].to_numpy(),
+            "rules": [rules[r] for r in first.index],
+            "column": first["column"].to_numpy(),
+        }
+    )
+    out["suggested"] = suggested["suggested"].reindex(first.index).to_numpy()
+    return out
+
+
 def invalid_codes_sheet(view: _View) -> Sheet:
+    """One row per line with invalid codes: the rules that fired and the line's codes side by
+    side (each finding's message is on Issues; the charge code links to the worst cell)."""
+    lines = by_line(_on_lines(view, INVALID_CODE_RULES))
+    frame = view.result.lines.frame
+    at = lines["row"].to_numpy()
+    for name, source in (
+        ("charge_code", "charge_code"),
+        ("description", "description"),
+        ("revenue_code", "revenue_code"),
+        ("hcpcs", "coded_hcpcs"),
+        ("modifiers", "coded_modifiers"),
+    ):
+        lines[name] = frame[source].reindex(at).to_numpy()
     spec = [
         ("Severity", "severity"),
-        ("Rule", "rule"),
+        ("Rules", "rules"),
         ("Row", "row"),
-        ("Cell", "cell"),
         ("Charge Code", "charge_code"),
         ("Description", "description"),
-        ("Column", "column"),
-        ("Value", "value"),
+        ("Revenue Code", "revenue_code"),
+        ("HCPCS", "hcpcs"),
+        ("Modifiers", "modifiers"),
         ("Suggested", "suggested"),
-        ("Message", "message"),
     ]
-    return _worklist(view, "Invalid codes", _on_lines(view, INVALID_CODE_RULES), spec)
+    return _worklist(view, "Invalid codes", lines, spec)
 
 
 def revcode_mismatch_sheet(view: _View) -> Sheet:
@@ -419,18 +457,51 @@ def below_medicare_sheet(view: _View) -> Sheet | None:
 
 
 def repairs_sheet(view: _View) -> Sheet:
+    """The audit of every repaired cell, line by line: each line once, its repairs as
+    'Column: original → repaired' (a modifier split out of the code cell as '+ 26' after
+    its code's repair)."""
+    rep = view.result.lines.repairs
+    texts: dict[Any, list[str]] = {}
+    rules: dict[Any, list[str]] = {}
+    first: dict[Any, tuple[Any, Any]] = {}  # row -> (charge code, first repaired column)
+    if len(rep):
+        rep = rep.sort_values("row", kind="stable")
+        for rule, row, column, code, value, repaired in zip(
+            *(rep[c].tolist() for c in ("rule", "row", "column", "charge_code", "value")),
+            rep["suggested"].tolist(),
+            strict=True,
+        ):
+            items = texts.setdefault(row, [])
+            if rule == "MODIFIER-REPAIRED" and value == repaired:  # split out of the code cell
+                tail = f" + {repaired}"
+                for k in range(len(items) - 1, -1, -1):  # onto its code cell's repair
+                    if items[k].startswith(f"{column}: "):
+                        items[k] += tail
+                        break
+                else:
+                    items.append(f"{column}: modifier {repaired} split out")
+            else:
+                items.append(f"{column}: {value} → {repaired}")
+            if rule not in rules.setdefault(row, []):
+                rules[row].append(rule)
+            first.setdefault(row, (code, column))
+    rows = list(texts)
+    lines = pd.DataFrame(
+        {
+            "rules": [" ".join(sorted(rules[r], key=list(RULES).index)) for r in rows],
+            "row": rows,
+            "charge_code": [first[r][0] for r in rows],
+            "repairs": ["; ".join(texts[r]) for r in rows],
+            "column": [first[r][1] for r in rows],
+        }
+    )
     spec = [
-        ("Rule", "rule"),
+        ("Rules", "rules"),
         ("Row", "row"),
-        ("Cell", "cell"),
         ("Charge Code", "charge_code"),
-        ("Column", "column"),
-        ("Original", "value"),
-        ("Repaired", "suggested"),
-        ("Message", "message"),
+        ("Repairs", "repairs"),
     ]
-    # The audit: every repaired cell (storage repairs appear in Issues once per column).
-    return _worklist(view, "Repairs", view.result.lines.repairs, spec)
+    return _worklist(view, "Repairs", lines, spec)
 
 
 def code_map_sheet(view: _View) -> Sheet:

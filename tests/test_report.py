@@ -16,7 +16,7 @@ from chargemaster.catalog import FINDING_HEADERS
 from chargemaster.coded import write_coded
 from chargemaster.pipeline import RunOptions, run
 from chargemaster.reader import cell_text, read_grids
-from chargemaster.report import WORK_HEADERS, write_report
+from chargemaster.report import INVALID_CODE_RULES, WORK_HEADERS, write_report
 from tests.conftest import REALDATA, SAMPLE, line, needs_shared, write_csv
 
 AS_OF = dt.date(2026, 11, 1)
@@ -145,6 +145,45 @@ def test_worklists_hold_their_findings(sample_report):
         ws = wb[name]
         assert len(ws.tables) == 1 and ws.freeze_panes == "A2"
         assert not ws.merged_cells.ranges
+
+
+def test_invalid_codes_and_repairs_list_each_line_once(sample_report):
+    result, _, wb = sample_report
+    f, frame = result.findings, result.lines.frame
+    invalid = f[f["rule"].isin(INVALID_CODE_RULES) & f["row"].isin(frame.index)]
+    rows = list(wb["Invalid codes"].iter_rows(values_only=True))
+    assert list(rows[0]) == [
+        "Severity", "Rules", "Row", "Charge Code", "Description", "Revenue Code", "HCPCS",
+        "Modifiers", "Suggested", *WORK_HEADERS,
+    ]  # fmt: skip
+    by_row = {r[2]: r for r in rows[1:]}
+    assert len(by_row) == len(rows) - 1 == invalid["row"].nunique() > 0
+    rank = {"error": 0, "warning": 1, "info": 2}
+    for row, part in invalid.groupby("row"):
+        got = by_row[int(row)]
+        assert set(got[1].split()) == set(part["rule"])
+        assert got[0] == min(part["severity"], key=rank.get)
+        line = frame.loc[row]
+        assert got[4] == line["description"]
+        assert got[5] == (line["revenue_code"] if isinstance(line["revenue_code"], str) else None)
+        assert got[6] == (line["coded_hcpcs"] if isinstance(line["coded_hcpcs"], str) else None)
+    letter = severity_fills(wb["Invalid codes"])["warning"][0]
+    assert letter == f"A2:A{len(rows)}"
+    repairs = list(wb["Repairs"].iter_rows(values_only=True))[1:]
+    audit = result.lines.repairs
+    assert [r[1] for r in repairs] == sorted(audit["row"].unique())
+    texts = {r[1]: r[3] for r in repairs}
+    for row, column, value, repaired, rule in zip(
+        audit["row"],
+        audit["column"],
+        audit["value"],
+        audit["suggested"],
+        audit["rule"],
+        strict=True,
+    ):
+        split = rule == "MODIFIER-REPAIRED" and value == repaired  # out of the code cell
+        shown = f" + {repaired}" if split else f"{column}: {value} → {repaired}"
+        assert shown in texts[row], (row, texts[row])
 
 
 def test_summary_headline_chart_and_numbers_that_check(sample_report):
