@@ -23,7 +23,8 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_range
+from xlsxwriter.url import Url
+from xlsxwriter.utility import xl_col_to_name, xl_range
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
@@ -210,41 +211,51 @@ class Book:
                 widths[c] = max(widths[c], 14)
         used: list[str] = []
         ws, r = None, EXCEL_MAX_ROWS
+        rows = _RowXml(self, column_formats, len(headers)) if self.constant_memory else None
         for i, row in enumerate(zip(*columns, strict=True)):
             if r >= EXCEL_MAX_ROWS:
                 if ws is not None:
+                    if rows is not None:
+                        rows.flush(ws)
                     self._close_table(ws, headers, r, severity)
                 sheet_name = name if not used else f"{name} ({len(used) + 1})"
                 ws = self._new_sheet(sheet_name, headers, widths, column_formats)
                 used.append(sheet_name)
                 r = 1
             special = decorate(i, row) if decorate is not None else None
-            if not special:
-                ws.write_row(r, 0, row)
-            else:  # plain runs through write_row; formatted or linked cells one by one
-                start = 0
-                for c in sorted(special):
-                    if c > start:
-                        ws.write_row(r, start, row[start:c])
-                    fmt, url = special[c]
-                    fmt = self._with_number_format(fmt, column_formats.get(c))
-                    if url and isinstance(row[c], str):
-                        ws.write_url(r, c, url, fmt or self.link, string=row[c])
-                    elif url and isinstance(row[c], (int, float)) and not isinstance(row[c], bool):
-                        ws.write_url(r, c, url, fmt or self.link, string=f"{row[c]}")
-                    else:
-                        self.put(ws, r, c, row[c], fmt)
-                    start = c + 1
-                if start < len(row):
-                    ws.write_row(r, start, row[start:])
+            if rows is None or not rows.add(ws, r, row, special):
+                self._write_row(ws, r, row, special, column_formats)
             r += 1
         if ws is None:
             ws = self._new_sheet(name, headers, widths, column_formats)
             used.append(name)
             r = 1
+        if rows is not None:
+            rows.flush(ws)
         self._close_table(ws, headers, r, severity)
         self.sheets_continued += used[1:]
         return used
+
+    def _write_row(self, ws, r: int, row: Sequence[Any], special, column_formats) -> None:
+        """One row through xlsxwriter's own cell writers (the rows _RowXml leaves to it)."""
+        if not special:
+            ws.write_row(r, 0, row)
+            return
+        start = 0  # plain runs through write_row; formatted or linked cells one by one
+        for c in sorted(special):
+            if c > start:
+                ws.write_row(r, start, row[start:c])
+            fmt, url = special[c]
+            fmt = self._with_number_format(fmt, column_formats.get(c))
+            if url and isinstance(row[c], str):
+                ws.write_url(r, c, url, fmt or self.link, string=row[c])
+            elif url and isinstance(row[c], (int, float)) and not isinstance(row[c], bool):
+                ws.write_url(r, c, url, fmt or self.link, string=f"{row[c]}")
+            else:
+                self.put(ws, r, c, row[c], fmt)
+            start = c + 1
+        if start < len(row):
+            ws.write_row(r, start, row[start:])
 
     def _new_sheet(self, name, headers, widths, column_formats):
         ws = self.book.add_worksheet(name)
@@ -305,6 +316,101 @@ class Book:
         ws.table.pop(0, None)
         if end <= 1:
             ws.write_row(0, 0, headers, self.header)
+
+
+# A string xlsxwriter would rewrite (control characters as _xHHHH_, a literal _xHHHH_ escaped).
+_NEEDS_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+class _RowXml:
+    """Table rows written straight into a constant-memory worksheet's row data as XML.
+
+    xlsxwriter spends ~5 µs of Python per cell (argument checks, a cell tuple, attribute
+    escaping, one file write per cell); at 100,000 lines the report's tables hold millions of
+    cells. This writes the same XML xlsxwriter writes in constant-memory mode (inline strings,
+    numbers as %.16G, the column's format where a cell has none) a row at a time, and leaves
+    every other value (dates, over-long text) to xlsxwriter's own writers. Links are registered
+    where xlsxwriter keeps them, so its close writes them as before.
+    """
+
+    CHUNK = 2000
+
+    def __init__(self, book: Book, column_formats: dict[int, Any], ncols: int) -> None:
+        self.book = book
+        self.column_formats = column_formats
+        self.column_xf = [
+            f' s="{column_formats[c]._get_xf_index()}"' if c in column_formats else ""
+            for c in range(ncols)
+        ]
+        self.letters = [xl_col_to_name(c) for c in range(ncols)]
+        self.pending: list[str] = []
+        self.last = -1  # the last row held in pending
+
+    def add(self, ws, r: int, row: Sequence[Any], special) -> bool:
+        """Hold row r's XML; False (nothing held) when xlsxwriter must write it."""
+        cells = []
+        n = str(r + 1)
+        links = []
+        for c, v in enumerate(row):
+            xf = self.column_xf[c]
+            if special and c in special:
+                fmt, url = special[c]
+                fmt = self.book._with_number_format(fmt, self.column_formats.get(c))
+                if url and v is not None and not isinstance(v, bool):
+                    v = v if isinstance(v, str) else f"{v}"
+                    fmt = fmt or self.book.link
+                    links.append((c, url, v))
+                if fmt is not None:
+                    xf = f' s="{fmt._get_xf_index()}"'
+                if v is None:
+                    if fmt is not None:
+                        cells.append(f'<c r="{self.letters[c]}{n}"{xf}/>')
+                    continue
+            if v is None:
+                continue
+            kind = v.__class__
+            if kind is str:
+                if len(v) > 16383 or _NEEDS_ESCAPE.search(v):
+                    return self._give_back(ws)
+                if "&" in v or "<" in v or ">" in v:
+                    v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
+                cells.append(
+                    f'<c r="{self.letters[c]}{n}"{xf} t="inlineStr"><is><t{space}>{v}</t></is></c>'
+                )
+            elif kind is int or kind is float:
+                cells.append(f'<c r="{self.letters[c]}{n}"{xf}><v>{v:.16G}</v></c>')
+            elif kind is bool:
+                cells.append(f'<c r="{self.letters[c]}{n}"{xf} t="b"><v>{int(v)}</v></c>')
+            else:
+                return self._give_back(ws)
+        if any(len(url) > 255 for _, url, _ in links):  # xlsxwriter's checks and warning
+            return self._give_back(ws)
+        for c, url, text in links:
+            link = Url(url)
+            link._text = text
+            ws.hlink_count += 1
+            ws.hyperlinks[r][c] = link
+        if not self.pending:
+            ws._write_single_row(r)  # xlsxwriter's own row in hand (the header) goes first
+        self.pending.append(f'<row r="{n}">{"".join(cells)}</row>' if cells else "")
+        self.last = r
+        if len(self.pending) >= self.CHUNK:
+            self.flush(ws)
+        return True
+
+    def _give_back(self, ws) -> bool:
+        self.flush(ws)
+        return False
+
+    def flush(self, ws) -> None:
+        if not self.pending:
+            return
+        ws.fh.write("".join(self.pending))
+        self.pending.clear()
+        ws.previous_row = self.last  # xlsxwriter continues after the rows written here
+        ws.dim_rowmax = max(ws.dim_rowmax or 0, self.last)
+        ws.dim_colmax = max(ws.dim_colmax or 0, len(self.letters) - 1)
 
 
 @dataclass
