@@ -14,6 +14,7 @@ says what was cut so the caller can report it (CELL-OVERSIZE), never silently.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.url import Url
 from xlsxwriter.utility import xl_col_to_name, xl_range
 
@@ -163,7 +165,15 @@ class Book:
         return self._combined[key]
 
     def close(self) -> None:
-        self.book.close()
+        # Deflate level 1 instead of zlib's default 6: half the CPU of zipping the sheets for a
+        # file about a fifth larger (100k lines: 0.8 s instead of 1.5 s, 14 MB instead of 12).
+        # xlsxwriter opens its ZipFile with no level of its own, so it is given one here.
+        plain = xlsxwriter.workbook.ZipFile
+        xlsxwriter.workbook.ZipFile = functools.partial(plain, compresslevel=1)
+        try:
+            self.book.close()
+        finally:
+            xlsxwriter.workbook.ZipFile = plain
 
     def put(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
         value = clean(value)
@@ -343,16 +353,18 @@ class _RowXml:
             for c in range(ncols)
         ]
         self.letters = [xl_col_to_name(c) for c in range(ncols)]
+        self.opening = [f'<c r="{letter}' for letter in self.letters]
         self.pending: list[str] = []
         self.last = -1  # the last row held in pending
 
     def add(self, ws, r: int, row: Sequence[Any], special) -> bool:
         """Hold row r's XML; False (nothing held) when xlsxwriter must write it."""
+        n = f'{r + 1}"'
         cells = []
-        n = str(r + 1)
         links = []
+        column_xf, opening = self.column_xf, self.opening
         for c, v in enumerate(row):
-            xf = self.column_xf[c]
+            xf = column_xf[c]
             if special and c in special:
                 fmt, url = special[c]
                 fmt = self.book._with_number_format(fmt, self.column_formats.get(c))
@@ -364,36 +376,43 @@ class _RowXml:
                     xf = f' s="{fmt._get_xf_index()}"'
                 if v is None:
                     if fmt is not None:
-                        cells.append(f'<c r="{self.letters[c]}{n}"{xf}/>')
+                        cells.append(f"{opening[c]}{n}{xf}/>")
                     continue
             if v is None:
                 continue
             kind = v.__class__
             if kind is str:
-                if len(v) > 16383 or _NEEDS_ESCAPE.search(v):
+                if len(v) > 16383 or (
+                    (not v.isprintable() or "_x" in v) and _NEEDS_ESCAPE.search(v)
+                ):
                     return self._give_back(ws)
                 if "&" in v or "<" in v or ">" in v:
                     v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
-                cells.append(
-                    f'<c r="{self.letters[c]}{n}"{xf} t="inlineStr"><is><t{space}>{v}</t></is></c>'
-                )
+                if v[0].isspace() or v[-1].isspace():
+                    cells.append(
+                        f'{opening[c]}{n}{xf} t="inlineStr"><is><t xml:space="preserve">'
+                        f"{v}</t></is></c>"
+                    )
+                else:
+                    cells.append(f'{opening[c]}{n}{xf} t="inlineStr"><is><t>{v}</t></is></c>')
             elif kind is int or kind is float:
-                cells.append(f'<c r="{self.letters[c]}{n}"{xf}><v>{v:.16G}</v></c>')
+                cells.append(f"{opening[c]}{n}{xf}><v>{v:.16G}</v></c>")
             elif kind is bool:
-                cells.append(f'<c r="{self.letters[c]}{n}"{xf} t="b"><v>{int(v)}</v></c>')
+                cells.append(f'{opening[c]}{n}{xf} t="b"><v>{int(v)}</v></c>')
             else:
                 return self._give_back(ws)
-        if any(len(url) > 255 for _, url, _ in links):  # xlsxwriter's checks and warning
-            return self._give_back(ws)
-        for c, url, text in links:
-            link = Url(url)
-            link._text = text
-            ws.hlink_count += 1
-            ws.hyperlinks[r][c] = link
+        if links:
+            if any(len(url) > 255 for _, url, _ in links):  # xlsxwriter's checks and warning
+                return self._give_back(ws)
+            for c, url, text in links:
+                link = Url(url)
+                link._text = text
+                ws.hlink_count += 1
+                ws.hyperlinks[r][c] = link
         if not self.pending:
             ws._write_single_row(r)  # xlsxwriter's own row in hand (the header) goes first
-        self.pending.append(f'<row r="{n}">{"".join(cells)}</row>' if cells else "")
+        if cells:
+            self.pending.append(f'<row r="{n}>{"".join(cells)}</row>')
         self.last = r
         if len(self.pending) >= self.CHUNK:
             self.flush(ws)
