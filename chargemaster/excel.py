@@ -71,12 +71,14 @@ def clean_column(values: pd.Series) -> list[Any]:
             return [clean(v) for v in out]
         return out
     if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
-        text = values.str.replace(ILLEGAL, "", regex=True)
-        long = text.str.len().gt(MAX_CELL_CHARS).fillna(False)
-        if long.any():
-            text = text.mask(long, text.str[: MAX_CELL_CHARS - 1] + "…")
-        keep = text.notna() & text.ne("")
-        return text.astype("object").where(keep, None).tolist()
+        out = values.astype("object").where(values.notna() & values.ne(""), None).tolist()
+        present = [v for v in out if v is not None]
+        # One search over the column joined (a newline is legal) instead of one per cell.
+        if not ILLEGAL.search("\n".join(present)) and max(map(len, present), default=0) <= (
+            MAX_CELL_CHARS
+        ):
+            return out
+        return [clean_text(v) or None if v is not None else None for v in out]
     return [clean(v) if not isinstance(v, str) or v else None for v in values.tolist()]
 
 

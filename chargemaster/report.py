@@ -563,7 +563,10 @@ def _rules_by_row(view: _View) -> pd.Series:
     if f.empty:
         return pd.Series(dtype="str")
     pairs = f[["row", "rule"]].drop_duplicates().sort_values(["row", "rule"])
-    return pairs.groupby("row")["rule"].agg(" ".join)
+    joined: dict[Any, str] = {}  # a loop: a groupby join costs a Python call per line anyway
+    for row, rule in zip(pairs["row"].tolist(), pairs["rule"].tolist(), strict=True):
+        joined[row] = f"{joined[row]} {rule}" if row in joined else rule
+    return pd.Series(joined, dtype="object")
 
 
 def report_headers(input_headers: list[str]) -> list[str]:
