@@ -33,6 +33,7 @@ from .reader import column_letter
 from .rules import worklist_rules
 
 log = logging.getLogger(__name__)
+CLOCK = time.perf_counter  # what each sheet's time is read from (benchmarks/stages.py: CPU)
 _RANK = {"error": 0, "warning": 1, "info": 2}
 CODED_HEADERS = [
     "Severity",
@@ -181,25 +182,25 @@ def _write(result: Result, path: Path) -> None:
     timings = result.stats.setdefault("timings", {})
 
     def took(name: str, t0: float) -> None:
-        timings[f"write {name}"] = round(time.perf_counter() - t0, 3)
+        timings[f"write {name}"] = round(CLOCK() - t0, 3)
         log.debug("write %s: %.3f s", name, timings[f"write {name}"])
 
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     book = Book(path, "Chargemaster report")
     view = _view(result)
     summary = book.book.add_worksheet("Summary")
     written: dict[str, list[str]] = {}
     took("(findings joined to lines)", t0)
     for build in SHEETS:
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         sheet = build(view)
         if sheet is not None:
             written[sheet.name] = _put_sheet(book, sheet)
             took(sheet.name, t0)
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     _summary(book, summary, view, written)
     took("Summary", t0)
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     book.close()
     took("(XML assembled and zipped)", t0)
 
