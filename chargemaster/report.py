@@ -394,6 +394,14 @@ def invalid_codes_sheet(view: _View) -> Sheet:
         ("modifiers", "coded_modifiers"),
     ):
         lines[name] = frame[source].reindex(at).to_numpy()
+    # A code that could not be read as one (a malformed revenue code) has no coded value:
+    # the line shows the value its finding names, as written.
+    found = _on_lines(view, INVALID_CODE_RULES)
+    for name, role in (("revenue_code", "revenue_code"), ("hcpcs", "hcpcs")):
+        header = view.result.table.col(role)
+        named = found[found["column"].eq(header) & found["value"].fillna("").ne("")]
+        written = named.drop_duplicates("row").set_index("row")["value"]
+        lines[name] = lines[name].where(lines[name].notna(), written.reindex(at).to_numpy())
     spec = [
         ("Severity", "severity"),
         ("Rules", "rules"),
