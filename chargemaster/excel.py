@@ -384,8 +384,10 @@ class _RowXml:
                 continue
             kind = v.__class__
             if kind is str:
-                if len(v) > 16383 or (
-                    (not v.isprintable() or "_x" in v) and _NEEDS_ESCAPE.search(v)
+                if (
+                    not v
+                    or len(v) > 16383
+                    or ((not v.isprintable() or "_x" in v) and _NEEDS_ESCAPE.search(v))
                 ):
                     return self._give_back(ws)
                 if "&" in v or "<" in v or ">" in v:

@@ -20,6 +20,7 @@ VALUES = [
     "x_x0041_y",  # a literal escape sequence must stay literal
     "=1+1",
     "00123",
+    "",  # an empty text cell: xlsxwriter's write_row writes nothing, write_string an empty one
     "é中😀",
     "L" * 20_000,  # past half of Excel's cell limit: xlsxwriter's own length check
     None,
