@@ -399,7 +399,7 @@ class _RowXml:
                     )
                 else:
                     cells.append(f'{opening[c]}{n}{xf} t="inlineStr"><is><t>{v}</t></is></c>')
-            elif kind is int or kind is float:
+            elif kind is int or kind is float and math.isfinite(v):  # xlsxwriter refuses NaN
                 cells.append(f"{opening[c]}{n}{xf}><v>{v:.16G}</v></c>")
             elif kind is bool:
                 cells.append(f'{opening[c]}{n}{xf} t="b"><v>{int(v)}</v></c>')
