@@ -346,6 +346,8 @@ def run_command(
         if len(summaries) == 1 and not summaries[0]["error"]:  # one run: its time is the whole
             summaries[0] = {**summaries[0], "seconds": whole}
         _print_summaries(summaries, rollup_path)
+        if len(summaries) > 1:
+            typer.echo(f"{len(summaries)} inputs in {whole:.1f}s.")
     raise typer.Exit(code)
 
 

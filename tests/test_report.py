@@ -592,3 +592,23 @@ def test_debug_times_every_sheet_and_the_terminal_time_is_the_whole_run(tmp_path
     printed = float(re.search(r"checked in ([\d.]+)s", proc.stdout).group(1))
     # The printed time covers every stage and every sheet, and the start-up before them.
     assert printed == round(whole, 1) >= round(sum(map(float, timed.values())), 1)
+
+
+def test_several_inputs_print_the_time_of_the_whole_run(tmp_path):
+    import re
+
+    from typer.testing import CliRunner
+
+    from chargemaster.cli import app
+
+    for name in ("north", "south"):
+        write_csv(tmp_path / f"{name}.csv", [line(code="1", rev="300")])
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(
+        app, ["run", str(tmp_path / "north.csv"), str(tmp_path / "south.csv"), "-o", str(out)]
+    )
+    each = [float(s) for s in re.findall(r"checked in ([\d.]+)s", result.stdout)]
+    whole = re.search(r"^2 inputs in ([\d.]+)s\.$", result.stdout, re.M)
+    assert len(each) == 2 and whole, result.stdout
+    assert float(whole.group(1)) >= max(each)
