@@ -72,14 +72,13 @@ def clean_column(values: pd.Series) -> list[Any]:
         return out
     if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
         out = values.astype("object").where(values.notna() & values.ne(""), None).tolist()
-        present = [v for v in out if v is not None]
-        # One search over the column joined (a newline is legal) instead of one per cell.
-        if not ILLEGAL.search("\n".join(present)) and max(map(len, present), default=0) <= (
-            MAX_CELL_CHARS
-        ):
-            return out
-        return [clean_text(v) or None if v is not None else None for v in out]
-    return [clean(v) if not isinstance(v, str) or v else None for v in values.tolist()]
+    else:
+        out = [(v or None) if v.__class__ is str else clean(v) for v in values.tolist()]
+    present = [v for v in out if v.__class__ is str]
+    # One search over the column joined (a newline is legal) instead of one per cell.
+    if ILLEGAL.search("\n".join(present)) or max(map(len, present), default=0) > MAX_CELL_CHARS:
+        return [clean_text(v) or None if v.__class__ is str else v for v in out]
+    return out
 
 
 def as_int(column: Sequence[Any]) -> list[Any]:
