@@ -222,7 +222,8 @@ class Book:
                 widths[c] = max(widths[c], 14)
         used: list[str] = []
         ws, r = None, EXCEL_MAX_ROWS
-        rows = _RowXml(self, column_formats, len(headers)) if self.constant_memory else None
+        fast = self.constant_memory and _RowXml.fits(xlsxwriter.__version__)
+        rows = _RowXml(self, column_formats, len(headers)) if fast else None
         for i, row in enumerate(zip(*columns, strict=True)):
             if r >= EXCEL_MAX_ROWS:
                 if ws is not None:
@@ -345,6 +346,13 @@ class _RowXml:
     """
 
     CHUNK = 2000
+    # The xlsxwriter releases whose constant-memory internals this was written against; any
+    # other release gets the slow path through xlsxwriter's public writers.
+    VERSIONS = ("3.2.", "3.3.")
+
+    @classmethod
+    def fits(cls, version: str) -> bool:
+        return version.startswith(cls.VERSIONS)
 
     def __init__(self, book: Book, column_formats: dict[int, Any], ncols: int) -> None:
         self.book = book

@@ -133,3 +133,12 @@ def test_fast_rows_continue_past_the_row_limit(tmp_path, monkeypatch):
     got = [r for n in used for r in wb[n].iter_rows(min_row=2, values_only=True)]
     assert got == [(i, f"t{i}") for i in range(20)]
     assert [wb[n].tables[next(iter(wb[n].tables))].ref for n in used] == ["A1:B8", "A1:B8", "A1:B7"]
+
+
+def test_fast_rows_only_on_the_xlsxwriter_releases_they_were_written_for():
+    import xlsxwriter
+
+    # The installed release is one of them (pyproject caps it), so the comparison above is real.
+    assert excel._RowXml.fits(xlsxwriter.__version__)
+    assert excel._RowXml.fits("3.3.9") and not excel._RowXml.fits("3.4.0")
+    assert not excel._RowXml.fits("4.0.0") and not excel._RowXml.fits("3.1.9")
