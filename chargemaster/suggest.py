@@ -71,11 +71,18 @@ def _raw() -> dict:
 def _table() -> tuple[re.Pattern, dict[str, str], dict[str, str], frozenset[str]]:
     raw = _raw()
     phrases = {k.upper(): v for k, v in raw["phrases"].items()}
-    parts = []
+    # Longest phrase first, each starting a word. The alternatives are grouped by their first
+    # character behind one shared look-behind: the same matches as one look-behind per
+    # alternative tried at every position, about 50 times faster (re tries 84 phrases less).
+    groups: dict[str, list[str]] = {}
     for p in sorted(phrases, key=len, reverse=True):
         tail = r"(?![A-Z0-9])" if p[-1].isalnum() else ""
-        parts.append(rf"(?<![A-Z0-9]){re.escape(p)}{tail}")
-    pattern = re.compile("|".join(parts))
+        groups.setdefault(p[0], []).append(re.escape(p[1:]) + tail)
+    pattern = re.compile(
+        r"(?<![A-Z0-9])(?:"
+        + "|".join(f"{re.escape(c)}(?:{'|'.join(rest)})" for c, rest in groups.items())
+        + ")"
+    )
     words = {k.upper(): v.upper() for k, v in raw["words"].items()}
     return pattern, phrases, words, frozenset(w.upper() for w in raw["noise"]["words"])
 
@@ -87,24 +94,40 @@ def _body_table() -> dict[str, frozenset[str]]:
 
 def tokens(text: str) -> list[str]:
     """The words of a description after the abbreviation table: 'CT HD W/O' -> CT HEAD WITHOUT."""
+    return list(_tokens(str(text)))
+
+
+_WORD = re.compile(r"[A-Z0-9]+")
+_N_VIEWS = re.compile(r"(\d+)(?:V|VW|VWS|VIEW|VIEWS)")
+
+
+# Cached: a chargemaster repeats its descriptions and the reference its descriptors.
+@lru_cache(maxsize=500_000)
+def _tokens(text: str) -> tuple[str, ...]:
     pattern, phrases, words, noise = _table()
     upper = pattern.sub(lambda m: phrases[m.group(0)], str(text).upper())
     out: list[str] = []
-    for word in re.findall(r"[A-Z0-9]+", upper):
-        views = re.fullmatch(r"(\d+)(?:V|VW|VWS|VIEW|VIEWS)", word)
+    for word in _WORD.findall(upper):
+        views = _N_VIEWS.fullmatch(word) if word[0].isdigit() else None
         if views:
             out += [views.group(1), "VIEW"]
             continue
         for w in words.get(word, word).split():
             if w not in noise:
                 out.append(w)
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=500_000)
 def normalize(text: str) -> str:
     # Cached: reference descriptors are normalised once per process, not once per run.
-    return " ".join(tokens(text))
+    return " ".join(_tokens(str(text)))
+
+
+@lru_cache(maxsize=200_000)
+def text_terms(text: str) -> Terms:
+    """key_terms of a description or descriptor as written (Terms is immutable: cached)."""
+    return key_terms(tokens(text), text)
 
 
 @dataclass(frozen=True)
@@ -145,6 +168,7 @@ _SPINE = [
         "LSPINE",
     ),
 ]
+_SPINE_HINTS = ("SPINE", "CERVIC", "THORAC", "LUMB")
 _ALL_SPINE = frozenset({"CSPINE", "TSPINE", "LSPINE"})
 _UPPER = frozenset({"SHOULDER", "HUMERUS", "ELBOW", "FOREARM", "WRIST", "HAND"})
 _LOWER = frozenset({"HIP", "FEMUR", "KNEE", "LEG", "ANKLE", "FOOT", "HEEL"})
@@ -171,11 +195,13 @@ def body_parts(words: list[str]) -> frozenset[str]:
     """The body regions a text names: 'MRI LOW EX NO JT' -> every lower-extremity region."""
     text = " ".join(words)
     levels = set()
-    for pattern, level in _SPINE:
-        if pattern.search(text):
-            levels.add(level)
-    for pattern, _ in _SPINE:
-        text = pattern.sub(" ", text)
+    # Every spine pattern holds one of these: most texts skip the six regex passes.
+    if any(k in text for k in _SPINE_HINTS):
+        for pattern, level in _SPINE:
+            if pattern.search(text):
+                levels.add(level)
+        for pattern, _ in _SPINE:
+            text = pattern.sub(" ", text)
     rest = text.split()
     table = _body_table()
     found: set[str] = set()
@@ -551,7 +577,7 @@ class Suggester:
             queries.append(
                 (
                     " ".join(words),
-                    key_terms(words, description),
+                    text_terms(description),
                     allowed,
                     str(description),
                     family,
@@ -745,7 +771,7 @@ def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
 
 
 def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
-    a, b = key_terms(tokens(desc), desc), key_terms(tokens(text), text)
+    a, b = text_terms(desc), text_terms(text)
     # Body part is not compared with the line's own code: hand-checked on the real files it was
     # wrong far more often than right (aortogram vs abdomen, skull vs orbit/ear/fossa, internal
     # mammary artery vs chest). It still decides which code may be named instead.
@@ -818,8 +844,8 @@ def _conflicts(
         found,
         strict=True,
     ):
-        terms = key_terms(tokens(desc), desc)
-        own_terms = key_terms(tokens(text), text)
+        terms = text_terms(desc)
+        own_terms = text_terms(text)
         # What the description leaves out, the code it carries says: the code named instead is
         # the same exam of the same body part, corrected on the conflicting term.
         # A vague body part ('middle spine': every level) is narrowed by the code's own.
