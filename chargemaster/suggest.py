@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -23,7 +23,7 @@ from . import findings as F
 from .config import Config
 from .prepare import Lines
 from .refcheck import code_status
-from .reference import Reference
+from .reference import Reference, isin
 from .rules import code_family
 
 MAX_CANDIDATES = 3
@@ -455,9 +455,33 @@ class Catalog:
     texts: list[str]  # as published
     normal: list[str]
     family: list[str | None]
+    # What Suggesters derive from the catalog alone (pools, key terms, drug names): kept with
+    # it, so a cached catalog brings them along.
+    derived: dict = field(default_factory=dict, repr=False)
+
+
+# Catalogs built, per reference code sets, code families and as-of date. A batch, the API and
+# the tests check many files against the same reference; each run used to rebuild it. Keyed by
+# the identity of the reference's frames (load_reference returns the same frames for the same
+# files) and held with them, so an id is never reused while its entry lives.
+_CATALOGS: dict[tuple, tuple[tuple, Catalog]] = {}
+_CATALOGS_MAX = 8
 
 
 def reference_catalog(ref: Reference, config: Config, as_of: dt.date) -> Catalog:
+    held = (ref.level2, ref.cpt, ref.history, ref.noc, ref.cpt_list)
+    key = (*map(id, held), config.code_families, as_of)
+    hit = _CATALOGS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
+        return hit[1]
+    catalog = _build_catalog(ref, config, as_of)
+    if len(_CATALOGS) >= _CATALOGS_MAX:
+        _CATALOGS.pop(next(iter(_CATALOGS)))
+    _CATALOGS[key] = (held, catalog)
+    return catalog
+
+
+def _build_catalog(ref: Reference, config: Config, as_of: dt.date) -> Catalog:
     rows = []
     level2 = ref.level2
     for col in ("short_description", "long_description"):
@@ -516,13 +540,17 @@ class Suggester:
         self._local_family = {
             c: (None if pd.isna(f) else f) for c, f in zip(codes, fams, strict=True)
         }
-        self._pools: dict[frozenset, tuple[list[int], list[str]]] = {}
-        self._pool_codes: dict[frozenset, set[str]] = {}
-        self._catalog_terms: dict[int, Terms] = {}
-        self._rows: dict[str, list[int]] = {}
-        for i, code in enumerate(self.catalog.codes):
-            self._rows.setdefault(code, []).append(i)
-        self._drugs: dict[str, frozenset[str]] = {}
+        derived = self.catalog.derived
+        self._pools: dict[frozenset, tuple[list[int], list[str]]] = derived.setdefault("pools", {})
+        self._pool_codes: dict[frozenset, set[str]] = derived.setdefault("pool_codes", {})
+        self._catalog_terms: dict[int, Terms] = derived.setdefault("terms", {})
+        if "rows" not in derived:
+            rows: dict[str, list[int]] = {}
+            for i, code in enumerate(self.catalog.codes):
+                rows.setdefault(code, []).append(i)
+            derived["rows"] = rows
+        self._rows: dict[str, list[int]] = derived["rows"]
+        self._drugs: dict[str, frozenset[str]] = derived.setdefault("drugs", {})
 
     def _terms(self, i: int) -> Terms:
         cached = self._catalog_terms.get(i)
@@ -765,7 +793,7 @@ def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     else Addendum B's short descriptor; NA when none is known."""
     status = code_status(codes, ref, as_of)
     long = ref.level2["long_description"]
-    in_l2 = codes.isin(long.index) & codes.str.fullmatch(r"[A-Z]\d{4}").fillna(False)
+    in_l2 = isin(codes, long.index) & codes.str.fullmatch(r"[A-Z]\d{4}").fillna(False)
     text = pd.Series(long.reindex(codes.where(in_l2).fillna("")).to_numpy(), index=codes.index)
     return text.where(in_l2).fillna(status["descriptor"])
 
