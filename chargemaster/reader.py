@@ -412,8 +412,22 @@ class Candidate:
 
 def _filled_counts(grid: Grid) -> list[int]:
     if grid.filled is None:
-        grid.filled = [sum(1 for v in row if cell_text(v).strip()) for row in grid.rows]
+        grid.filled = [_count_filled(row) for row in grid.rows]
     return grid.filled
+
+
+def _count_filled(row: list[Any]) -> int:
+    """Cells whose cell_text is not blank; text and numbers (most cells) without cell_text."""
+    n = 0
+    for v in row:
+        kind = type(v)
+        if kind is str:
+            n += bool(v) and not v.isspace()  # str.strip() removes exactly what isspace sees
+        elif kind is float:
+            n += v == v  # NaN is blank
+        elif kind is int or (v is not None and cell_text(v).strip()):
+            n += 1
+    return n
 
 
 def _filled(row: list[Any]) -> list[str]:

@@ -68,10 +68,15 @@ def isin(values: pd.Series, members) -> pd.Series:
     key = (id(members), chunked.type)
     hit = _MEMBER_SETS.get(key)
     if hit is None or hit[0] is not members:
-        texts = [m for m in members if isinstance(m, str)]
+        if isinstance(members, pd.Index) and isinstance(members.array, pd.arrays.ArrowStringArray):
+            texts = members.array.__arrow_array__().combine_chunks().drop_null()
+            texts = texts.cast(chunked.type) if texts.type != chunked.type else texts
+        else:
+            texts = [m for m in members if isinstance(m, str)]
         if len(_MEMBER_SETS) >= _MEMBER_SETS_MAX:
             _MEMBER_SETS.pop(next(iter(_MEMBER_SETS)))
-        hit = _MEMBER_SETS[key] = (members, pa.array(texts, type=chunked.type))
+        texts = texts if isinstance(texts, pa.Array) else pa.array(texts, type=chunked.type)
+        hit = _MEMBER_SETS[key] = (members, texts)
     if not len(hit[1]):
         return pd.Series(False, index=values.index)
     found = pc.is_in(chunked, value_set=hit[1]).to_numpy(zero_copy_only=False)
