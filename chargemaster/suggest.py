@@ -104,18 +104,22 @@ _N_VIEWS = re.compile(r"(\d+)(?:V|VW|VWS|VIEW|VIEWS)")
 # Cached: a chargemaster repeats its descriptions and the reference its descriptors.
 @lru_cache(maxsize=500_000)
 def _tokens(text: str) -> tuple[str, ...]:
-    pattern, phrases, words, noise = _table()
+    pattern, phrases, _, _ = _table()
     upper = pattern.sub(lambda m: phrases[m.group(0)], str(text).upper())
     out: list[str] = []
     for word in _WORD.findall(upper):
-        views = _N_VIEWS.fullmatch(word) if word[0].isdigit() else None
-        if views:
-            out += [views.group(1), "VIEW"]
-            continue
-        for w in words.get(word, word).split():
-            if w not in noise:
-                out.append(w)
+        out.extend(_word_tokens(word))
     return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """The tokens one word of a description becomes ('4VWS' -> 4 VIEW; noise words none)."""
+    _, _, words, noise = _table()
+    views = _N_VIEWS.fullmatch(word) if word[0].isdigit() else None
+    if views:
+        return (views.group(1), "VIEW")
+    return tuple(w for w in words.get(word, word).split() if w not in noise)
 
 
 @lru_cache(maxsize=500_000)
@@ -710,8 +714,9 @@ class Suggester:
 def local_index(coded: pd.DataFrame) -> dict[str, tuple[str, str]]:
     """Normalised description -> (code, charge code) of coded lines; the first line wins."""
     local: dict[str, tuple[str, str]] = {}
-    charges = coded["charge_code"].fillna("(no charge code)")
-    for desc, code, charge in zip(coded["description"], coded["coded_hcpcs"], charges, strict=True):
+    charges = coded["charge_code"].fillna("(no charge code)").tolist()
+    descs, codes = coded["description"].tolist(), coded["coded_hcpcs"].tolist()  # one conversion
+    for desc, code, charge in zip(descs, codes, charges, strict=True):
         local.setdefault(normalize(desc), (code, charge))
     local.pop("", None)
     return local
