@@ -723,6 +723,9 @@ def table_from(
     numeric = {}
     text = {}
     for name, values in zip(headers, transposed, strict=True):
+        if set(map(type, values)) <= {str}:  # a text column (every column of a CSV): as is
+            text[name] = list(values)
+            continue
         out, numbers = [], []
         for i, v in enumerate(values):
             if type(v) is str:
