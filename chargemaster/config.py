@@ -35,6 +35,10 @@ class CodeFamily:
     codes: tuple[str, ...]
     revenue_families: tuple[str, ...]
     source: str = ""  # the public source of the pairing
+    # Revenue codes (3-digit prefixes or 4-digit codes) that fit besides the families: rooms
+    # outside every family (OR 036x, treatment room 076x) where a family's codes are billed by
+    # the department that performs them. Not families, so suggestions are not narrowed by them.
+    revenue_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ class Config:
     price_placeholder: PricePlaceholder = PricePlaceholder((), ())
     price_inconsistent: PriceInconsistent = PriceInconsistent((), False, False)
     fee_schedule: FeeScheduleConfig = FeeScheduleConfig()
+    # Revenue code cell values that state "no revenue code" ('0'), read as blank.
+    revenue_placeholders: frozenset[str] = frozenset()
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -152,11 +158,11 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         if (
             not isinstance(spec, dict)
             or not {"codes", "revenue_families"} <= set(spec)
-            or set(spec) - {"codes", "revenue_families", "source"}
+            or set(spec) - {"codes", "revenue_families", "revenue_codes", "source"}
         ):
             raise ConfigError(
                 f"config: code_families.{name} needs 'codes' and 'revenue_families' "
-                "(and optionally 'source')"
+                "(and optionally 'revenue_codes' and 'source')"
             )
         revs = _strings(spec["revenue_families"], f"code_families.{name}.revenue_families")
         for fam in revs:
@@ -164,7 +170,14 @@ def _build(raw: dict[str, Any], source: str) -> Config:
                 raise ConfigError(f"config: code_families.{name} names unknown family '{fam}'")
         codes = _strings(spec["codes"], f"code_families.{name}.codes")
         _ranges(codes, f"code_families.{name}")
-        code_families.append(CodeFamily(name, codes, revs, str(spec.get("source", ""))))
+        rev_codes = _strings(spec.get("revenue_codes", []), f"code_families.{name}.revenue_codes")
+        for p in rev_codes:
+            if not (p.isdigit() and len(p) in (3, 4)):
+                raise ConfigError(
+                    f"config: code_families.{name}.revenue_codes: '{p}' is not a 3-digit prefix "
+                    "or 4-digit code"
+                )
+        code_families.append(CodeFamily(name, codes, revs, str(spec.get("source", "")), rev_codes))
     severity = {}
     for rule_id, sev in raw["severity"].items():
         if rule_id not in RULES:
@@ -194,6 +207,9 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         ),
         soft_coding_values=upper(raw["coding_method"]["soft"], "coding_method.soft"),
         hcpcs_placeholders=upper(raw["hcpcs"]["placeholders"], "hcpcs.placeholders"),
+        revenue_placeholders=upper(
+            raw["revenue_code"]["placeholders"], "revenue_code.placeholders"
+        ),
         severity=severity,
         aliases={k: _strings(v, f"aliases.{k}") for k, v in raw["aliases"].items()},
         source=source,

@@ -123,6 +123,29 @@ def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Rep
     return Repair(value, repaired, reason, None, content, _storage(repaired, content, kinds))
 
 
+# A revenue cell holding a short all-letters token that many lines share ('CNV' on converted
+# legacy records, 'EXP' on exploded-charge parents) in a column of real revenue codes is a
+# record marker: the line is not billed under a revenue code of its own. One stray word is a
+# typo (malformed); a token repeated on this many lines is a convention of the export.
+MARKER_MIN_LINES = 3
+MARKER_MIN_CODE_SHARE = 0.9
+
+
+def revenue_markers(raw: pd.Series) -> pd.Series:
+    """True where a revenue cell is a record marker (see MARKER_MIN_LINES)."""
+    text = clean_text(raw).str.upper()
+    filled = text.notna()
+    if not filled.any():
+        return pd.Series(False, index=raw.index)
+    codes = text.str.fullmatch(r"\d{3,4}(?:\.0+)?").fillna(False)
+    if codes.sum() < MARKER_MIN_CODE_SHARE * filled.sum():
+        return pd.Series(False, index=raw.index)
+    token = text.str.fullmatch(r"[A-Z]{2,4}").fillna(False)
+    counts = text[token].value_counts()
+    repeated = set(counts[counts >= MARKER_MIN_LINES].index)
+    return _b(token & text.isin(repeated))
+
+
 def _known_modifiers() -> frozenset[str]:
     # Imported here: reference.py itself uses this module's clean_text.
     from .reference import CPT_MODIFIERS, bundled

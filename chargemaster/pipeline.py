@@ -237,6 +237,8 @@ def check_table(
         "other_parts": [p.grid.sheet for p in table.parts],
         # Code cells holding a configured "no code" placeholder ('0', 'NONE'), read as blank.
         "code_placeholders": dict(lines.placeholders),
+        # Lines made inactive by a revenue-code marker or as older price-history rows, by reason.
+        "retired_lines": dict(lines.retired),
         "ancillary_lines": int((frame["ancillary"] & frame["active"]).sum()),
         "statically_coded": int(frame["code_source"].eq("code map").sum()),
         "code_map": str(options.code_map) if options.code_map else "",

@@ -21,6 +21,7 @@ from .normalize import (
     parse_price,
     repair_hcpcs,
     repair_revenue_code,
+    revenue_markers,
     split_modifiers,
 )
 from .reader import Table
@@ -65,6 +66,11 @@ class Lines:
     # Cells holding a configured "no code" placeholder ('0', 'NONE', 'N/A'), read as blank:
     # count per code column.
     placeholders: dict[str, int] = field(default_factory=dict)
+    # True where a revenue cell states "no revenue code" ('0'): blank on purpose, not forgotten.
+    no_revenue: pd.Series | None = None
+    # Lines made inactive here, by reason: a record marker in the revenue code cell ('CNV'),
+    # an older row of a charge code's price history (effective dates).
+    retired: dict[str, int] = field(default_factory=dict)
 
 
 def _first(values: list[pd.Series], sources: list[str], index: pd.Index):
@@ -112,8 +118,17 @@ def prepare(
     # Revenue codes: repair every revenue column; the line's code is the first usable one.
     rev_cols = [c for f in REVENUE_FIELDS for c in table.fields.get(f, [])]
     rev_values = []
+    rev_placeholders: dict[str, int] = {}
+    no_revenue = pd.Series(False, index=idx)
+    marked = pd.Series(False, index=idx)
     for k, col in enumerate(rev_cols):
-        rep = repair_revenue_code(df[col], table.numeric.get(col))
+        holder = clean_text(df[col]).str.upper().isin(config.revenue_placeholders)
+        holder = holder.fillna(False).astype(bool)
+        if holder.any():
+            rev_placeholders[col] = int(holder.sum())
+        no_revenue |= holder
+        marked |= revenue_markers(df[col])
+        rep = repair_revenue_code(df[col].mask(holder), table.numeric.get(col))
         coded[col] = rep.value
         repaired_masks[col] = rep.repaired
         rev_values.append(rep.value)
@@ -129,7 +144,7 @@ def prepare(
     # HCPCS: repair every code column; the line's code is the first non-blank one.
     hcpcs_cols = table.fields.get("hcpcs", [])
     values, split_mods, repaired = [], [], []
-    placeholders: dict[str, int] = {}
+    placeholders: dict[str, int] = dict(rev_placeholders)
     for k, col in enumerate(hcpcs_cols):
         rep = repair_hcpcs(
             df[col], table.numeric.get(col), config.hcpcs_placeholders, known_mods, known_code
@@ -247,6 +262,12 @@ def prepare(
     )
 
     out["active"] = _active(table, out, config, as_of)
+    # A record marker in the revenue code cell: the line is not billed on its own.
+    retired = {"revenue code marker": int((out["active"] & marked).sum())}
+    out["active"] &= ~marked
+    history = superseded(table, out, as_of)
+    retired["older price-history row"] = int(history.sum())
+    out["active"] &= ~history
     out["family"] = _family(out, config)
     soft = out["coding_method"].str.upper().isin(config.soft_coding_values).fillna(False)
     if config.soft_coded_departments:
@@ -275,8 +296,49 @@ def prepare(
         first_hcpcs_col=hcpcs_cols[0] if hcpcs_cols else None,
         repairs=audit.frame(),
         placeholders=placeholders,
+        no_revenue=no_revenue,
+        retired={k: v for k, v in retired.items() if v},
     )
     return lines
+
+
+_DATE_TEXT = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?: \d.*)?"
+
+
+def _effective_column(table: Table) -> str | None:
+    """The effective-date column: by its name, else a column with no header name whose
+    values are dates (Eastern Plumas' unnamed date beside Charge and Units). A named date
+    column (end, delete, last update) is never taken for one."""
+    col = table.col("effective_date")
+    if col or table.col("end_date"):
+        return col
+    for name in table.unmapped:
+        if name.strip() and not name.startswith("Column "):
+            continue
+        values = clean_text(table.data[name]).dropna()
+        if len(values) >= 10 and values.str.fullmatch(_DATE_TEXT).mean() >= 0.95:
+            return name
+    return None
+
+
+def superseded(table: Table, out: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Older rows of a price history: where an effective-date column dates several active rows
+    of one charge code, the row in force on the as-of date is the latest dated on or before it
+    (failing that, the earliest); the others are history, not duplicates, and are inactive.
+    Rows without a readable date are left as they are."""
+    col = _effective_column(table)
+    none = pd.Series(False, index=out.index)
+    if not col:
+        return none
+    eff = pd.to_datetime(clean_text(table.data[col]), errors="coerce", format="mixed")
+    code = out["charge_code"]
+    dated = eff.where(code.notna() & out["active"])
+    if dated.notna().sum() < 2:
+        return none
+    past = dated.where(dated <= pd.Timestamp(as_of))
+    current = past.groupby(code).transform("max")
+    current = current.fillna(dated.groupby(code).transform("min"))
+    return (dated.notna() & dated.ne(current)).fillna(False).astype(bool)
 
 
 def _glue_reference(reference: Reference | None):

@@ -830,6 +830,10 @@ def _summary(w: Book, ws, view: _View, written: dict[str, list[str]]) -> None:
         ("Header row", s["header_row"]),
         ("Lines read", s["lines"]),
         ("Active lines", s["active_lines"]),
+        (
+            "  made inactive by this run",
+            ", ".join(f"{v:,} {k}" for k, v in s.get("retired_lines", {}).items()) or "none",
+        ),
         ("Non-item rows skipped", s["skipped_rows"]),
         ("  of which", skipped),
         ("Ancillary active lines", s["ancillary_lines"]),

@@ -98,6 +98,16 @@ def test_contract_rules_are_declared_in_the_registry_with_their_message():
 def test_config_code_families_carry_their_source():
     config = load_config()
     names = [f.name for f in config.code_families]
-    assert names[0] == "blood_bank"  # narrower than lab: a code takes the first family
+    # A code takes the first family that holds it: the narrow families come before lab and
+    # radiology, whose ranges hold them.
+    for narrow, broad in (
+        ("blood_bank", "lab"),
+        ("specimen_collection", "lab"),
+        ("imaging_guidance", "radiology"),
+        ("imaging_rendering", "radiology"),
+        ("breath_test", "radiology"),
+        ("vascular_imaging", "radiology"),
+    ):
+        assert names.index(narrow) < names.index(broad), narrow
     assert all(f.source for f in config.code_families)
     assert all("professional_fees" in f.revenue_families for f in config.code_families)

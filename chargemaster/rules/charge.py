@@ -27,15 +27,78 @@ def charge_code_missing(ctx: Context) -> list[Fire]:
 @rule(
     "CHARGE-CODE-DUPLICATE",
     needs=("charge_code",),
-    message="Charge code '{code}' is on {n} active lines. Give each line its own charge code or "
-    "inactivate the extras.",
+    message="{what}",
 )
 def charge_code_duplicate(ctx: Context) -> list[Fire]:
-    active, charge = ctx.active, ctx.charge
+    """Every active line of a charge code shared by different items. Where all the rows of a
+    code agree on description, HCPCS, modifiers and revenue code, they are one item listed
+    several times (repeated rows, one row per campus or per price billed): one finding, on the
+    first row, listing every row and price, since "give each line its own code" would be wrong
+    advice there."""
+    active, charge, df = ctx.active, ctx.charge, ctx.frame
     dup = active & charge.notna() & charge.where(active).duplicated(keep=False)
-    counts = charge[dup].map(charge[dup].value_counts())
     col = ctx.lines.check_source["charge_code"]
-    return [Fire(dup, column=col, value=charge, fields={"code": charge, "n": counts})]
+    if not dup.any():
+        return [Fire(dup, column=col, value=charge, fields={"what": ""})]
+    rows = df.loc[dup]
+    desc = rows["description"].str.upper().str.replace(r"\s+", " ", regex=True)
+    parts = [desc, rows["coded_hcpcs"], rows["coded_modifiers"], rows["revenue_code"]]
+    item = parts[0].fillna("")
+    for part in parts[1:]:
+        item = item + "|" + part.fillna("")
+    code = charge[dup]
+    one_item = code.map(item.groupby(code).nunique().eq(1))
+    counts = code.map(code.value_counts())
+
+    many = dup & ~one_item.reindex(df.index, fill_value=False)
+    what = "Charge code '" + charge + "' is on " + counts.astype("str") + " active lines "
+    what = what + "with different descriptions or codes. Give each item its own charge code or "
+    what = what + "inactivate the extras."
+    out = [Fire(many, column=col, value=charge, fields={"what": what})]
+
+    same = code[one_item.astype(bool)]
+    if len(same):
+        first = same.index.to_series(index=same.index).groupby(same).transform("min")
+        at = same.index[same.index == first.to_numpy()]
+        price = df["price"].reindex(same.index)
+        listed = (
+            same.index.to_series(index=same.index)
+            .groupby(same)
+            .agg(lambda r: _rows_text(sorted(r)))
+        )
+        shown = fmt_price(price).replace("", "blank")
+        distinct = shown.groupby(same).agg(lambda p: _listed(list(dict.fromkeys(p))))
+        n_prices = shown.groupby(same).nunique()
+        key = charge.reindex(at)
+        text = pd.Series(
+            [
+                _one_item_text(c, int(counts[i]), listed[c], distinct[c], int(n_prices[c]))
+                for i, c in zip(at, key, strict=True)
+            ],
+            index=at,
+            dtype="str",
+        )
+        mask = pd.Series(df.index.isin(at), index=df.index)
+        out.append(Fire(mask, column=col, value=charge, fields={"what": text}))
+    return out
+
+
+def _listed(values: list[str], limit: int = 10) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
+
+
+def _one_item_text(code: str, n: int, rows: str, prices: str, n_prices: int) -> str:
+    head = f"Charge code '{code}' is on {n} active lines (rows {rows}) with the same description "
+    head += "and codes"
+    if n_prices == 1:
+        return head + f", each priced {prices}: the line is repeated. Delete the extra rows."
+    return (
+        head + f" at {n_prices} prices ({prices}): one item at several prices. If each price "
+        "belongs to a facility, setting or payer, the export needs the column that says so; a "
+        "price history (give its effective-date column) or a usage report (one row per price "
+        "billed) is not the current chargemaster: keep only the current price."
+    )
 
 
 @rule(

@@ -19,13 +19,34 @@ def _all_blank(ctx: Context, prefix: str) -> pd.Series:
 @rule(
     "REVCODE-MISSING",
     needs=("revenue_code",),
-    message="Revenue code is blank on an active line. Enter the 4-digit UB-04 revenue code.",
+    message="Revenue code is blank on an active line{billed}. Enter the 4-digit UB-04 revenue "
+    "code.",
     worklist=INVALID_CODES,
 )
 def revcode_missing(ctx: Context) -> list[Fire]:
+    """A blank revenue code on a line that bills something. A line with no HCPCS and no price
+    above zero (a statistical, 'no charge' or memo line) never reaches a claim line by itself:
+    PRICE-ZERO or PRICE-MISSING already names it. A cell that says '0' (a configured
+    placeholder) is blank on purpose, not forgotten."""
     df = ctx.frame
+    prices = ctx.lines.prices
+    code = df["coded_hcpcs"]
+    if len(prices.columns):
+        priced = prices.gt(0).any(axis=1)
+        billed = code.notna() | priced
+    else:
+        priced = pd.Series(False, index=df.index)
+        billed = pd.Series(True, index=df.index)
+    on_purpose = ctx.lines.no_revenue
+    if on_purpose is None:
+        on_purpose = pd.Series(False, index=df.index)
     missing = ctx.active & df["revenue_code"].isna() & _all_blank(ctx, "revenue_code__")
-    return [Fire(missing, column=df["revenue_col"], value="")]
+    missing &= billed & ~on_purpose
+    what = pd.Series("", index=df.index, dtype="str")
+    if len(prices.columns):
+        what = what.mask(priced, " priced " + fmt_price(prices.max(axis=1)))
+    what = what.mask(code.notna(), what + " with HCPCS " + code.fillna(""))
+    return [Fire(missing, column=df["revenue_col"], value="", fields={"billed": what})]
 
 
 # Without a HCPCS column every ancillary line would fire: COLUMN-MISSING says it once instead.
@@ -58,9 +79,11 @@ def hcpcs_revcode_mismatch(ctx: Context) -> list[Fire]:
     code = df["coded_hcpcs"]
     families = ctx.config.code_families
     fam = code_family(code, families)
+    rev = df["revenue_code"]
     fits = pd.Series(True, index=df.index)
     for f in families:
-        fits &= ~(fam.eq(f.name).fillna(False) & ~df["family"].isin(f.revenue_families))
+        room = _in_revenue_codes(rev, f.revenue_codes)
+        fits &= ~(fam.eq(f.name).fillna(False) & ~df["family"].isin(f.revenue_families) & ~room)
     mismatch = ctx.active & fam.notna() & df["revenue_code"].notna() & ~fits
     col = df["hcpcs_col"].fillna(ctx.lines.first_hcpcs_col)
     shown = fam.fillna("").str.replace("_", " ")
@@ -72,6 +95,14 @@ def hcpcs_revcode_mismatch(ctx: Context) -> list[Fire]:
             fields={"code": code, "fam": shown, "rev": df["revenue_code"]},
         )
     ]
+
+
+def _in_revenue_codes(rev: pd.Series, codes: tuple[str, ...]) -> pd.Series:
+    """True where a revenue code is one of ``codes`` (4 digits) or starts with one (3 digits)."""
+    exact = [c for c in codes if len(c) == 4]
+    prefix = [c for c in codes if len(c) == 3]
+    hit = rev.isin(exact) | rev.str[:3].isin(prefix)
+    return hit.fillna(False).astype(bool)
 
 
 @rule(
