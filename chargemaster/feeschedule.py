@@ -58,6 +58,12 @@ _PRICE_KINDS = {
     "professional": {"professional", "prof", "pro", "pf", "physician"},
     "facility": {"facility", "technical", "hospital", "fac", "tech"},
 }
+# A line priced per drug class ('DRUG SCRN EA CLASS PN 7', 'COCAINE EACH CLASS') is one class of a
+# drug test, while Medicare pays the test per day for all classes: 80305-80307 (presumptive, "any
+# number of drug classes ... per date of service") and G0480-G0483 (definitive, "per day; 1-7 drug
+# class(es)" ..., HCPCS Level II long descriptors, HCPC2025_JUL). Its price is a share of the
+# test's, not the test's: comparing it with the day's rate was wrong on every labelled one.
+_PER_CLASS = re.compile(r"\b(?:EA|EACH|PER)\s*(?:DRUG\s+)?CLASS(?:ES)?\b", re.IGNORECASE)
 _OPPOSITE = {
     "outpatient": "inpatient",
     "inpatient": "outpatient",
@@ -388,6 +394,7 @@ def fee_findings(
         & price.gt(0).fillna(False)
         & ~df["family"].isin(list(fee.skip_families)).fillna(False)
         & ~skip_mod
+        & ~df["description"].fillna("").str.contains(_PER_CLASS).astype(bool)
     )
     rate = pd.Series(float("nan"), index=df.index)
     source = pd.Series(pd.NA, index=df.index, dtype="str")

@@ -247,6 +247,26 @@ def test_local_and_inactive_lines_and_unpriced_codes_are_not_compared(fee_check)
     assert found.empty
 
 
+def test_a_line_priced_per_drug_class_is_not_compared_with_the_days_rate(check, tmp_path):
+    # 80307 is paid once per day for any number of drug classes: a per-class line is a share of
+    # the test. The whole screen, and a one-class test priced as the test, are still compared.
+    clfs = clfs_csv(tmp_path / "CLFS_2025_Q2.csv", [("80307", "", "20250101", "N", "00062.14")])
+    pairs, result = check(
+        [
+            line(code="1", desc="DRUG SCRN EA CLASS PN 7", hcpcs="80307", price="9.44"),
+            line(code="2", desc="COCAINE EACH CLASS", hcpcs="80307", price="12.00", rev="0300"),
+            line(code="3", desc="Drug screen per class", hcpcs="80307", price="8.00", rev="0300"),
+            line(code="4", desc="DRUG SCR ANY NBR PER DOS", hcpcs="80307", price="41.00"),
+            line(code="5", desc="BENZODIAZEPINES QL", hcpcs="80307", price="55.92", rev="0300"),
+            line(code="6", desc="HLA CLASS II HIGH DEF", hcpcs="80307", price="9.00", rev="0300"),
+        ],
+        clfs=(clfs,),
+        as_of=dt.date(2025, 5, 1),
+    )
+    f = result.findings
+    assert f.loc[f["rule"].eq(RULE), "row"].tolist() == [5, 6, 7]
+
+
 def test_as_of_picks_the_release_in_effect(check, tmp_path):
     q1 = clfs_csv(tmp_path / "CLFS_2025_Q1.csv", [("85025", "", "20250101", "N", "00009.00")])
     q2 = clfs_csv(tmp_path / "CLFS_2025_Q2.csv", [("85025", "", "20250101", "N", "00007.77")])
