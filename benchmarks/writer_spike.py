@@ -24,9 +24,26 @@ happens past 1,048,576 rows, identical bytes on a second write.
 Reader (`--read CDM.xlsx`): python_calamine to Python objects (the tool's read) against
 fastexcel to Arrow, default dtypes and all-string, in fresh processes.
 
+The report itself (`--report CDM`): the pipeline runs on a real-shaped chargemaster, then its
+workbook is written (a) by the report's own writer (xlsxwriter, table rows as XML straight into
+its constant-memory row data, chargemaster/excel.py) and (b) the same table sheets, built by
+the same sheet functions, with their links, fills, currency columns and severity conditional
+formats, by xlsxturbo's dfs_to_xlsx (no Summary: (b) does less than (a)). CPU of the writing
+alone (sheets built and written), peak memory of the process and what writing added to it.
+
+Findings (issue 13, 2-core machine, CPU seconds). On the synthetic 200k x 12 sheet xlsxturbo
+took a quarter of xlsxwriter's CPU, every feature worked, but its creation timestamp is always
+"now" (no byte-identical reports without rewriting docProps/core.xml) and it sets no title or
+author. Once the report wrote its table rows as XML straight into xlsxwriter's constant-memory
+row data, `--report` on 100k real-shaped lines gave: the report's writer 4.4 s, process peak
+531 MB (144 MB added by writing), 14.7 MB file; xlsxturbo 5.2 s for the table sheets alone (no
+Summary), peak 1,171 MB (784 MB added: dfs_to_xlsx takes every sheet at once), 11.5 MB. The
+report stays on xlsxwriter.
+
 Run:  python benchmarks/writer_spike.py                      # everything, tables at the end
       python benchmarks/writer_spike.py --time --writers xlsxturbo,xlsxwriter-cm
       python benchmarks/writer_spike.py --read benchmarks/out/real_100000.xlsx
+      python benchmarks/writer_spike.py --report benchmarks/out/real_100000.xlsx --repeat 1
 Needs: pip install '.[spike]' (xlsxturbo, jetxl, pyexcelerate, fastexcel), GNU time,
 LibreOffice for the "opens" column (skipped when absent).
 """
@@ -644,6 +661,105 @@ def run_read(cdm: Path, repeat: int) -> list[dict]:
     return results
 
 
+def child_report(how: str, cdm: Path, out: Path) -> None:
+    """Run the pipeline on cdm, then write its report one way; print what writing cost."""
+    import datetime as dt
+    import resource
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from chargemaster import report
+    from chargemaster.pipeline import RunOptions, run
+    from chargemaster.reader import column_letter
+
+    result = run(RunOptions(cdm, as_of=dt.date(2026, 11, 1)))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    c0 = time.process_time()
+    if how == "report":
+        report.write_report(result, out)
+    else:
+        import xlsxturbo
+
+        view = report._view(result)
+        sheets = []
+        for build in report.SHEETS:
+            sh = build(view)
+            if sh is None:
+                continue
+            df = pd.DataFrame(
+                {h: pd.Series(c, dtype=object) for h, c in zip(sh.headers, sh.columns, strict=True)}
+            )
+            opts = {"table_style": "Light1", "freeze_panes": True}
+            opts["header_format"] = {"bold": True, "bg_color": "#D9E1F2"}
+            links = []
+            for c, targets in sh.links.items():
+                for i, t in enumerate(targets):
+                    if t and sh.columns[c][i] is not None and len(links) < 65_530:
+                        links.append((f"{column_letter(c + 1)}{i + 2}", t, str(sh.columns[c][i])))
+            cells = {
+                f"{column_letter(c + 1)}{i + 2}": {
+                    "value": sh.columns[c][i],
+                    "format": {"bg_color": FILL[sev]},
+                }
+                for i, marks in sh.cell_fills.items()
+                for c, sev in marks.items()
+            }
+            if links:
+                opts["hyperlinks"] = links
+            if cells:
+                opts["cells"] = cells
+            if sh.severity is not None:
+                opts["conditional_formats"] = {
+                    sh.headers[sh.severity]: [
+                        {"type": "cell", "criteria": "equal_to", "value": f'"{k}"'}
+                        | {"format": {"bg_color": v}}
+                        for k, v in FILL.items()
+                    ]
+                }
+            if sh.formats:
+                opts["column_formats"] = {
+                    sh.headers[c]: {"num_format": CURRENCY} for c in sh.formats
+                }
+            sheets.append((df, sh.name, opts))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            xlsxturbo.dfs_to_xlsx(sheets, str(out))
+    cpu = time.process_time() - c0
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"cpu": cpu, "added_mb": after - before, "bytes": out.stat().st_size}))
+
+
+def run_report(cdm: Path, repeat: int) -> list[dict]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for how in ("report", "xlsxturbo"):
+            runs = []
+            for _ in range(repeat):
+                out = Path(tmp) / f"{how}.xlsx"
+                proc = subprocess.run(
+                    ["/usr/bin/time", "-f", "%M", sys.executable, __file__, "--report-child"]
+                    + [how, str(cdm), str(out)],
+                    capture_output=True,
+                    text=True,
+                    timeout=3600,
+                )
+                if proc.returncode != 0:
+                    runs.append({"error": proc.stderr.strip()[-300:]})
+                    break
+                got = json.loads(proc.stdout.strip().splitlines()[-1])
+                got["mb"] = int(proc.stderr.strip().splitlines()[-1]) / 1024
+                runs.append(got)
+            ok = [r for r in runs if "error" not in r]
+            row = {"writer": how}
+            if ok:
+                row |= {k: float(np.median([r[k] for r in ok])) for k in ("cpu", "mb", "added_mb")}
+                row["file_mb"] = ok[0]["bytes"] / 1e6
+            else:
+                row["error"] = runs[0]["error"]
+            print(json.dumps(row), flush=True)
+            results.append(row)
+    return results
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--time", action="store_true")
@@ -651,13 +767,19 @@ def main() -> None:
     p.add_argument("--read", type=Path)
     p.add_argument("--writers", default=",".join(WRITERS))
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--report", type=Path, metavar="CDM")
     p.add_argument("--child", nargs=2, metavar=("WRITER", "OUT"), help=argparse.SUPPRESS)
+    p.add_argument("--report-child", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         child_time(args.child[0], Path(args.child[1]))
         return
+    if args.report_child:
+        how, cdm, out = args.report_child
+        child_report(how, Path(cdm), Path(out))
+        return
     names = args.writers.split(",")
-    everything = not (args.time or args.features or args.read)
+    everything = not (args.time or args.features or args.read or args.report)
     if args.features or everything:
         table = {}
         with tempfile.TemporaryDirectory() as tmp:
@@ -694,6 +816,21 @@ def main() -> None:
                 print(
                     f"| {r['read']} | {r['seconds']:.2f} | {r['cpu']:.2f} | {r['mb']:.0f} "
                     f"| {r['rows']:,} |"
+                )
+
+    if args.report:
+        rows = run_report(args.report, args.repeat)
+        print(
+            "\n| the report written by | writing CPU s | process peak MB | added by writing MB "
+            "| file MB |\n|---|---|---|---|---|"
+        )
+        for r in rows:
+            if "error" in r:
+                print(f"| {r['writer']} | failed: {r['error'][:100]} | | | |")
+            else:
+                print(
+                    f"| {r['writer']} | {r['cpu']:.2f} | {r['mb']:.0f} | {r['added_mb']:.0f} "
+                    f"| {r['file_mb']:.1f} |"
                 )
 
 

@@ -15,6 +15,8 @@ was written there last night is carried to the same finding (``WORK_HEADERS``, `
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ from .pipeline import Result
 from .reader import column_letter
 from .rules import worklist_rules
 
+log = logging.getLogger(__name__)
+CLOCK = time.perf_counter  # what each sheet's time is read from (benchmarks/stages.py: CPU)
 _RANK = {"error": 0, "warning": 1, "info": 2}
 CODED_HEADERS = [
     "Severity",
@@ -96,7 +100,7 @@ class Sheet:
     widths: list[int] | None = None
     formats: dict[int, str] = field(default_factory=dict)  # column -> 'currency' | 'count'
     links: dict[int, list[str | None]] = field(default_factory=dict)  # column -> target per row
-    fills: dict[int, list[str | None]] = field(default_factory=dict)  # column -> severity per row
+    severity: int | None = None  # the column filled by its value (conditional formats)
     cell_fills: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> {col: sev}
     # column -> number format name per row, for a column that mixes prices and text.
     cell_formats: dict[int, list[str | None]] = field(default_factory=dict)
@@ -175,16 +179,30 @@ def write_report(result: Result, path: Path, protect: list[Path] | None = None) 
 
 
 def _write(result: Result, path: Path) -> None:
+    timings = result.stats.setdefault("timings", {})
+
+    def took(name: str, t0: float) -> None:
+        timings[f"write {name}"] = round(CLOCK() - t0, 3)
+        log.debug("write %s: %.3f s", name, timings[f"write {name}"])
+
+    t0 = CLOCK()
     book = Book(path, "Chargemaster report")
     view = _view(result)
     summary = book.book.add_worksheet("Summary")
     written: dict[str, list[str]] = {}
+    took("(findings joined to lines)", t0)
     for build in SHEETS:
+        t0 = CLOCK()
         sheet = build(view)
         if sheet is not None:
             written[sheet.name] = _put_sheet(book, sheet)
+            took(sheet.name, t0)
+    t0 = CLOCK()
     _summary(book, summary, view, written)
+    took("Summary", t0)
+    t0 = CLOCK()
     book.close()
+    took("(XML assembled and zipped)", t0)
 
 
 def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
@@ -195,9 +213,6 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
         special: dict[int, tuple[Any, str | None]] = {}
         for c, sev in sheet.cell_fills.get(i, {}).items():
             special[c] = (book.fills[sev], None)
-        for c, values in sheet.fills.items():
-            if values[i] in book.fills:
-                special[c] = (book.fills[values[i]], None)
         for c, names in sheet.cell_formats.items():
             if names[i] is not None:
                 special[c] = (book.named[names[i]], None)
@@ -213,7 +228,7 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
                         book.links_dropped += 1
         return special
 
-    plain = not (sheet.links or sheet.fills or sheet.cell_fills or sheet.cell_formats)
+    plain = not (sheet.links or sheet.cell_fills or sheet.cell_formats)
     return book.table(
         sheet.name,
         sheet.headers,
@@ -221,6 +236,7 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
         widths=sheet.widths,
         formats=sheet.formats,
         decorate=None if plain else decorate,
+        severity=sheet.severity,
     )
 
 
@@ -285,7 +301,7 @@ def issues_sheet(view: _View) -> Sheet:
         columns,
         widths=widths,
         links={3: targets},
-        fills={0: columns[0]},
+        severity=0,
         cell_formats={6: ["currency" if p else None for p in is_price]},
     )
 
@@ -314,7 +330,7 @@ def _worklist(
     columns += _work_columns(view, name, [h for h, _ in spec], columns)
     sheet = Sheet(name, headers, columns, formats=formats, links=links)
     if "severity" in names:
-        sheet.fills = {names.index("severity"): columns[names.index("severity")]}
+        sheet.severity = names.index("severity")
     return sheet
 
 
@@ -338,20 +354,66 @@ def missing_hcpcs_sheet(view: _View) -> Sheet:
     return _worklist(view, "Missing HCPCS", _on_lines(view, ["HCPCS-MISSING"]), spec)
 
 
+def by_line(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings on lines, one row per line (in row order): its highest severity, the rules
+    that fired (catalog order), the column of its most severe finding (where its link goes)
+    and the first suggestion."""
+    order = {rid: k for k, rid in enumerate(RULES)}
+    f = findings.assign(
+        _rank=findings["severity"].map(_RANK), _order=findings["rule"].map(order)
+    ).sort_values(["row", "_rank", "_order"], kind="stable")
+    first = f.drop_duplicates("row").set_index("row")
+    pairs = f.drop_duplicates(["row", "rule"]).sort_values(["row", "_order"], kind="stable")
+    rules: dict[Any, str] = {}
+    for row, rule in zip(pairs["row"].tolist(), pairs["rule"].tolist(), strict=True):
+        rules[row] = f"{rules[row]} {rule}" if row in rules else rule
+    suggested = f.dropna(subset=["suggested"]).drop_duplicates("row").set_index("row")
+    out = pd.DataFrame(
+        {
+            "row": first.index,
+            "severity": first["severity"].to_numpy(),
+            "rules": [rules[r] for r in first.index],
+            "column": first["column"].to_numpy(),
+        }
+    )
+    out["suggested"] = suggested["suggested"].reindex(first.index).to_numpy()
+    return out
+
+
 def invalid_codes_sheet(view: _View) -> Sheet:
+    """One row per line with invalid codes: the rules that fired and the line's codes side by
+    side (each finding's message is on Issues; the charge code links to the worst cell)."""
+    lines = by_line(_on_lines(view, INVALID_CODE_RULES))
+    frame = view.result.lines.frame
+    at = lines["row"].to_numpy()
+    for name, source in (
+        ("charge_code", "charge_code"),
+        ("description", "description"),
+        ("revenue_code", "revenue_code"),
+        ("hcpcs", "coded_hcpcs"),
+        ("modifiers", "coded_modifiers"),
+    ):
+        lines[name] = frame[source].reindex(at).to_numpy()
+    # A code that could not be read as one (a malformed revenue code) has no coded value:
+    # the line shows the value its finding names, as written.
+    found = _on_lines(view, INVALID_CODE_RULES)
+    for name, role in (("revenue_code", "revenue_code"), ("hcpcs", "hcpcs")):
+        header = view.result.table.col(role)
+        named = found[found["column"].eq(header) & found["value"].fillna("").ne("")]
+        written = named.drop_duplicates("row").set_index("row")["value"]
+        lines[name] = lines[name].where(lines[name].notna(), written.reindex(at).to_numpy())
     spec = [
         ("Severity", "severity"),
-        ("Rule", "rule"),
+        ("Rules", "rules"),
         ("Row", "row"),
-        ("Cell", "cell"),
         ("Charge Code", "charge_code"),
         ("Description", "description"),
-        ("Column", "column"),
-        ("Value", "value"),
+        ("Revenue Code", "revenue_code"),
+        ("HCPCS", "hcpcs"),
+        ("Modifiers", "modifiers"),
         ("Suggested", "suggested"),
-        ("Message", "message"),
     ]
-    return _worklist(view, "Invalid codes", _on_lines(view, INVALID_CODE_RULES), spec)
+    return _worklist(view, "Invalid codes", lines, spec)
 
 
 def revcode_mismatch_sheet(view: _View) -> Sheet:
@@ -404,18 +466,51 @@ def below_medicare_sheet(view: _View) -> Sheet | None:
 
 
 def repairs_sheet(view: _View) -> Sheet:
+    """The audit of every repaired cell, line by line: each line once, its repairs as
+    'Column: original → repaired' (a modifier split out of the code cell as '+ 26' after
+    its code's repair)."""
+    rep = view.result.lines.repairs
+    texts: dict[Any, list[str]] = {}
+    rules: dict[Any, list[str]] = {}
+    first: dict[Any, tuple[Any, Any]] = {}  # row -> (charge code, first repaired column)
+    if len(rep):
+        rep = rep.sort_values("row", kind="stable")
+        for rule, row, column, code, value, repaired in zip(
+            *(rep[c].tolist() for c in ("rule", "row", "column", "charge_code", "value")),
+            rep["suggested"].tolist(),
+            strict=True,
+        ):
+            items = texts.setdefault(row, [])
+            if rule == "MODIFIER-REPAIRED" and value == repaired:  # split out of the code cell
+                tail = f" + {repaired}"
+                for k in range(len(items) - 1, -1, -1):  # onto its code cell's repair
+                    if items[k].startswith(f"{column}: "):
+                        items[k] += tail
+                        break
+                else:
+                    items.append(f"{column}: modifier {repaired} split out")
+            else:
+                items.append(f"{column}: {value} → {repaired}")
+            if rule not in rules.setdefault(row, []):
+                rules[row].append(rule)
+            first.setdefault(row, (code, column))
+    rows = list(texts)
+    lines = pd.DataFrame(
+        {
+            "rules": [" ".join(sorted(rules[r], key=list(RULES).index)) for r in rows],
+            "row": rows,
+            "charge_code": [first[r][0] for r in rows],
+            "repairs": ["; ".join(texts[r]) for r in rows],
+            "column": [first[r][1] for r in rows],
+        }
+    )
     spec = [
-        ("Rule", "rule"),
+        ("Rules", "rules"),
         ("Row", "row"),
-        ("Cell", "cell"),
         ("Charge Code", "charge_code"),
-        ("Column", "column"),
-        ("Original", "value"),
-        ("Repaired", "suggested"),
-        ("Message", "message"),
+        ("Repairs", "repairs"),
     ]
-    # The audit: every repaired cell (storage repairs appear in Issues once per column).
-    return _worklist(view, "Repairs", view.result.lines.repairs, spec)
+    return _worklist(view, "Repairs", lines, spec)
 
 
 def code_map_sheet(view: _View) -> Sheet:
@@ -477,7 +572,10 @@ def _rules_by_row(view: _View) -> pd.Series:
     if f.empty:
         return pd.Series(dtype="str")
     pairs = f[["row", "rule"]].drop_duplicates().sort_values(["row", "rule"])
-    return pairs.groupby("row")["rule"].agg(" ".join)
+    joined: dict[Any, str] = {}  # a loop: a groupby join costs a Python call per line anyway
+    for row, rule in zip(pairs["row"].tolist(), pairs["rule"].tolist(), strict=True):
+        joined[row] = f"{joined[row]} {rule}" if row in joined else rule
+    return pd.Series(joined, dtype="object")
 
 
 def report_headers(input_headers: list[str]) -> list[str]:
@@ -540,7 +638,7 @@ def chargemaster_sheet(view: _View) -> Sheet:
         columns,
         widths=widths,
         formats=formats,
-        fills={sev_col: columns[sev_col]},
+        severity=sev_col,
         cell_fills=marks,
     )
 

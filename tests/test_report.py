@@ -9,13 +9,14 @@ import subprocess
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from chargemaster import excel
 from chargemaster.catalog import FINDING_HEADERS
 from chargemaster.coded import write_coded
 from chargemaster.pipeline import RunOptions, run
 from chargemaster.reader import cell_text, read_grids
-from chargemaster.report import WORK_HEADERS, write_report
+from chargemaster.report import INVALID_CODE_RULES, WORK_HEADERS, write_report
 from tests.conftest import REALDATA, SAMPLE, line, needs_shared, write_csv
 
 AS_OF = dt.date(2026, 11, 1)
@@ -30,6 +31,19 @@ WORKLISTS = [
     "Static coding applied",
     "Soft-coded",
 ]
+
+
+def severity_fills(ws) -> dict[str, tuple[str, str]]:
+    """The conditional formats that fill a column by its severity: value -> (range, colour)."""
+    out = {}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.type == "cellIs" and rule.operator == "equal":
+                out[rule.formula[0].strip('"')] = (str(cf.sqref), rule.dxf.fill.bgColor.rgb[-6:])
+    return out
+
+
+FILL = {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7"}
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +80,12 @@ def test_issues_is_a_linked_excel_table(sample_report):
     (table,) = ws.tables.values()
     assert table.ref == f"A1:L{n + 1}"
     assert ws.freeze_panes == "A2"
+    # Severity is filled by its value through conditional formats over the whole column.
+    assert severity_fills(ws) == {k: (f"A2:A{n + 1}", v) for k, v in FILL.items()}
+    assert {c.value for c in ws["A"][1:]} <= set(FILL)
     cm = wb["Chargemaster"]
     for row in ws.iter_rows(min_row=2):
-        severity, rule, cell = row[0], row[1].value, row[3]
-        assert severity.fill.fgColor.rgb.endswith(
-            {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7"}[severity.value]
-        )
+        rule, cell = row[1].value, row[3]
         if cell.value is None or "!" in cell.value:  # file-level, or a cell of the code map
             assert cell.hyperlink is None
             continue
@@ -97,6 +111,8 @@ def test_chargemaster_highlights_and_severity(sample_report):
     cells = dict(zip(header, rows[row], strict=True))
     assert cells["Rev Code"].fill.fgColor.rgb.endswith("F8CBAD")
     assert cells["Severity"].value == "error"
+    letter = get_column_letter(header.index("Severity") + 1)
+    assert severity_fills(cm)["error"] == (f"{letter}2:{letter}{cm.max_row}", FILL["error"])
     assert cells["Charge Description"].fill.fgColor.rgb in ("00000000", None)
     assert cells["Rev Code"].data_type == "s"
     (table,) = cm.tables.values()
@@ -129,6 +145,49 @@ def test_worklists_hold_their_findings(sample_report):
         ws = wb[name]
         assert len(ws.tables) == 1 and ws.freeze_panes == "A2"
         assert not ws.merged_cells.ranges
+
+
+def test_invalid_codes_and_repairs_list_each_line_once(sample_report):
+    result, _, wb = sample_report
+    f, frame = result.findings, result.lines.frame
+    invalid = f[f["rule"].isin(INVALID_CODE_RULES) & f["row"].isin(frame.index)]
+    rows = list(wb["Invalid codes"].iter_rows(values_only=True))
+    assert list(rows[0]) == [
+        "Severity", "Rules", "Row", "Charge Code", "Description", "Revenue Code", "HCPCS",
+        "Modifiers", "Suggested", *WORK_HEADERS,
+    ]  # fmt: skip
+    by_row = {r[2]: r for r in rows[1:]}
+    assert len(by_row) == len(rows) - 1 == invalid["row"].nunique() > 0
+    rank = {"error": 0, "warning": 1, "info": 2}
+    for row, part in invalid.groupby("row"):
+        got = by_row[int(row)]
+        assert set(got[1].split()) == set(part["rule"])
+        assert got[0] == min(part["severity"], key=rank.get)
+        line = frame.loc[row]
+        assert got[4] == line["description"]
+        for j, coded, header in ((5, "revenue_code", "Rev Code"), (6, "coded_hcpcs", "CPT/HCPCS")):
+            # the line's code as coded, else (unreadable) the value its finding names
+            named = part.loc[part["column"].eq(header) & part["value"].fillna("").ne(""), "value"]
+            expected = line[coded] if isinstance(line[coded], str) else None
+            assert got[j] == (expected or (named.iloc[0] if len(named) else None)), got
+    assert by_row[277][5] == "03000" and by_row[278][5] == "A300"  # malformed, as written
+    letter = severity_fills(wb["Invalid codes"])["warning"][0]
+    assert letter == f"A2:A{len(rows)}"
+    repairs = list(wb["Repairs"].iter_rows(values_only=True))[1:]
+    audit = result.lines.repairs
+    assert [r[1] for r in repairs] == sorted(audit["row"].unique())
+    texts = {r[1]: r[3] for r in repairs}
+    for row, column, value, repaired, rule in zip(
+        audit["row"],
+        audit["column"],
+        audit["value"],
+        audit["suggested"],
+        audit["rule"],
+        strict=True,
+    ):
+        split = rule == "MODIFIER-REPAIRED" and value == repaired  # out of the code cell
+        shown = f" + {repaired}" if split else f"{column}: {value} → {repaired}"
+        assert shown in texts[row], (row, texts[row])
 
 
 def test_summary_headline_chart_and_numbers_that_check(sample_report):
@@ -504,3 +563,53 @@ def test_oversize_cells_and_columns_are_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "EXCEL_MAX_COLS", 10)  # 7 columns + Row + 6 coded > 10
     found = batch.oversize_findings(result)
     assert found[-1]["value"] == "4 columns" and "Price" in found[-1]["message"]
+
+
+def test_debug_times_every_sheet_and_the_terminal_time_is_the_whole_run(tmp_path):
+    import os
+    import re
+    import sys
+    from pathlib import Path
+
+    path = write_csv(tmp_path / "c.csv", [line(code="1", rev="300"), line(code="1", price="0")])
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "chargemaster", "run", str(path), "-o", str(tmp_path / "r.xlsx")]
+        + ["--as-of", "2026-11-01", "--debug"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    timed = dict(re.findall(r"DEBUG (stage .+|write .+): ([\d.]+) s$", proc.stderr, re.M))
+    written = {k.removeprefix("write ") for k in timed if k.startswith("write ")}
+    wb = load_workbook(tmp_path / "r.xlsx")
+    assert set(wb.sheetnames) <= written  # every sheet of the workbook, Summary included
+    assert "(XML assembled and zipped)" in written and "stage read" in timed
+    whole = float(re.search(r"run: ([\d.]+) s from process start", proc.stderr).group(1))
+    printed = float(re.search(r"checked in ([\d.]+)s", proc.stdout).group(1))
+    # The printed time covers every stage and every sheet, and the start-up before them.
+    assert abs(printed - whole) <= 0.051  # the same number, logged to 0.01 and printed to 0.1
+    assert whole >= sum(map(float, timed.values())) - 0.01
+
+
+def test_several_inputs_print_the_time_of_the_whole_run(tmp_path):
+    import re
+
+    from typer.testing import CliRunner
+
+    from chargemaster.cli import app
+
+    for name in ("north", "south"):
+        write_csv(tmp_path / f"{name}.csv", [line(code="1", rev="300")])
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(
+        app, ["run", str(tmp_path / "north.csv"), str(tmp_path / "south.csv"), "-o", str(out)]
+    )
+    each = [float(s) for s in re.findall(r"checked in ([\d.]+)s", result.stdout)]
+    whole = re.search(r"^2 inputs in ([\d.]+)s\.$", result.stdout, re.M)
+    assert len(each) == 2 and whole, result.stdout
+    assert float(whole.group(1)) >= max(each)
