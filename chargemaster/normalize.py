@@ -72,6 +72,8 @@ def _reasons(index: pd.Index, steps: list[tuple[pd.Series, str]]) -> pd.Series:
     out = pd.Series("", index=index, dtype="str")
     for mask, label in steps:
         mask = mask.fillna(False).astype(bool)
+        if not mask.any():  # most steps apply to no row: skip their string arithmetic
+            continue
         out = out.mask(mask & out.ne(""), out + "; " + label).mask(mask & out.eq(""), label)
     return out
 

@@ -347,18 +347,18 @@ def _glue_reference(reference: Reference | None):
     """Known modifiers and a known-code test for splitting glued codes ('8352090')."""
     if reference is None:
         return None, None
-    from .reference import CPT_MODIFIERS, CPT_RE, LEVEL2_RE
+    from .reference import CPT_MODIFIERS, CPT_RE, LEVEL2_RE, isin
 
     mods = frozenset(reference.modifiers.index) | CPT_MODIFIERS
-    level2 = set(reference.level2.index)
-    cpt = set(reference.cpt.index) if reference.cpt is not None else None
+    level2 = reference.level2.index  # the reference's own Index: isin converts it once
+    cpt = reference.cpt.index if reference.cpt is not None else None
 
     def known(codes: pd.Series) -> pd.Series:
         is_l2 = codes.str.fullmatch(LEVEL2_RE).fillna(False)
         is_cpt = codes.str.fullmatch(CPT_RE).fillna(False)
-        ok = ~is_l2 | codes.isin(level2) | (codes.isin(cpt) if cpt else False)
+        ok = ~is_l2 | isin(codes, level2) | (isin(codes, cpt) if cpt is not None else False)
         if cpt is not None:  # CPT is checkable only with Addendum B or a CPT list loaded
-            ok &= ~is_cpt | codes.isin(cpt)
+            ok &= ~is_cpt | isin(codes, cpt)
         return ok & codes.notna()
 
     return mods, known

@@ -412,8 +412,22 @@ class Candidate:
 
 def _filled_counts(grid: Grid) -> list[int]:
     if grid.filled is None:
-        grid.filled = [sum(1 for v in row if cell_text(v).strip()) for row in grid.rows]
+        grid.filled = [_count_filled(row) for row in grid.rows]
     return grid.filled
+
+
+def _count_filled(row: list[Any]) -> int:
+    """Cells whose cell_text is not blank; text and numbers (most cells) without cell_text."""
+    n = 0
+    for v in row:
+        kind = type(v)
+        if kind is str:
+            n += bool(v) and not v.isspace()  # str.strip() removes exactly what isspace sees
+        elif kind is float:
+            n += v == v  # NaN is blank
+        elif kind is int or (v is not None and cell_text(v).strip()):
+            n += 1
+    return n
 
 
 def _filled(row: list[Any]) -> list[str]:
@@ -709,6 +723,9 @@ def table_from(
     numeric = {}
     text = {}
     for name, values in zip(headers, transposed, strict=True):
+        if set(map(type, values)) <= {str}:  # a text column (every column of a CSV): as is
+            text[name] = list(values)
+            continue
         out, numbers = [], []
         for i, v in enumerate(values):
             if type(v) is str:

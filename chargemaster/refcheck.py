@@ -17,6 +17,7 @@ from .reference import (
     UNLISTED,
     Reference,
     Release,
+    isin,
 )
 
 
@@ -31,7 +32,7 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
     level2 = codes.str.fullmatch(LEVEL2_RE).fillna(False)
     cpt = codes.str.fullmatch(CPT_RE).fillna(False)
     l2 = ref.level2.reindex(codes.where(level2).fillna("")).set_axis(codes.index)
-    in_l2 = level2 & codes.isin(ref.level2.index)
+    in_l2 = level2 & isin(codes, ref.level2.index)
     key = codes.fillna("")
     if ref.history is not None:
         hist = ref.history.state(as_of).reindex(key).set_axis(codes.index)
@@ -53,10 +54,10 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
     shaped = level2 | cpt  # other shapes are HCPCS-MALFORMED, never dated
     hist["deleted"] = hist["deleted"].where(shaped, False)
     hist["not_yet"] = hist["not_yet"].where(shaped, False)
-    in_list = codes.isin(ref.cpt_list) if ref.cpt_list else pd.Series(False, index=codes.index)
+    in_list = isin(codes, ref.cpt_list) if ref.cpt_list else pd.Series(False, index=codes.index)
     if ref.cpt is not None:
         opps = ref.cpt.reindex(key).set_axis(codes.index)
-        in_opps = codes.isin(ref.cpt.index)
+        in_opps = isin(codes, ref.cpt.index)
         opps_desc = opps["short_description"]
     else:
         in_opps = pd.Series(False, index=codes.index)
@@ -98,7 +99,7 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
         )
     descriptor = l2["short_description"].fillna(l2["long_description"]).where(in_l2)
     descriptor = descriptor.fillna(opps_desc.where(in_opps))
-    noc = codes.isin(ref.noc) | descriptor.where(cpt).str.contains(UNLISTED, regex=True).fillna(
+    noc = isin(codes, ref.noc) | descriptor.where(cpt).str.contains(UNLISTED, regex=True).fillna(
         False
     )
     return pd.DataFrame(
@@ -123,7 +124,7 @@ def modifier_status(mods: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataF
     """One row per (line, modifier token): unknown, deleted, term date."""
     tokens = mods.astype("str").str.split(" ").explode().dropna().astype("str")
     tokens = tokens[tokens.str.fullmatch(r"[A-Z0-9]{2}")]
-    known = tokens.isin(ref.modifiers.index) | tokens.isin(CPT_MODIFIERS)
+    known = isin(tokens, ref.modifiers.index) | isin(tokens, CPT_MODIFIERS)
     term = ref.modifiers["term_date"].reindex(tokens).set_axis(tokens.index)
     deleted = (term < pd.Timestamp(as_of)).fillna(False)
     return pd.DataFrame({"modifier": tokens, "unknown": ~known, "deleted": deleted, "term": term})
@@ -306,7 +307,7 @@ def reference_findings(
         if not name.startswith("revenue_code__"):
             continue
         rev = lines.check[name]
-        bad = active & rev.str.fullmatch(r"\d{4}").fillna(False) & ~rev.isin(ref.revenue)
+        bad = active & rev.str.fullmatch(r"\d{4}").fillna(False) & ~isin(rev, ref.revenue)
         out.append(
             F.make(
                 "REVCODE-UNKNOWN",

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import InputError
 from .fields import normalize_header
@@ -44,6 +46,41 @@ _MONTHS = {
         ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
     )
 }
+
+
+# Value sets of isin(), as Arrow arrays, keyed by the set object's id. The entry holds the set
+# itself, so the id cannot be reused by another object while the entry lives.
+_MEMBER_SETS: dict[tuple[int, pa.DataType], tuple[object, pa.Array]] = {}
+_MEMBER_SETS_MAX = 64
+
+
+def isin(values: pd.Series, members) -> pd.Series:
+    """``values.isin(members)`` for a reference set (frozenset, Index, list of codes).
+
+    pandas' Arrow string isin converts every member to an Arrow scalar on every call (some
+    20,000 CPT codes, a dozen calls a run); here the member array is built once per set and the
+    lookup is one Arrow kernel. Only text members count, as in pandas; NA is never a member.
+    """
+    array = values.array
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return values.isin(members)
+    chunked = array.__arrow_array__()
+    key = (id(members), chunked.type)
+    hit = _MEMBER_SETS.get(key)
+    if hit is None or hit[0] is not members:
+        if isinstance(members, pd.Index) and isinstance(members.array, pd.arrays.ArrowStringArray):
+            texts = members.array.__arrow_array__().combine_chunks().drop_null()
+            texts = texts.cast(chunked.type) if texts.type != chunked.type else texts
+        else:
+            texts = [m for m in members if isinstance(m, str)]
+        if len(_MEMBER_SETS) >= _MEMBER_SETS_MAX:
+            _MEMBER_SETS.pop(next(iter(_MEMBER_SETS)))
+        texts = texts if isinstance(texts, pa.Array) else pa.array(texts, type=chunked.type)
+        hit = _MEMBER_SETS[key] = (members, texts)
+    if not len(hit[1]):
+        return pd.Series(False, index=values.index)
+    found = pc.is_in(chunked, value_set=hit[1]).to_numpy(zero_copy_only=False)
+    return pd.Series(found.astype(bool), index=values.index)
 
 
 @dataclass(frozen=True)
@@ -496,6 +533,29 @@ def _read_addendum_b_version(path: Path, _mtime: int, _size: int):
     return read_addendum_b(path)
 
 
+# The history and CPT table of a list of releases, per list of (cached) release frames: the
+# same files give the same objects run after run, so what is derived from them (the history's
+# per-date states, the suggestion catalog, isin's value sets) is built once per process. Held
+# with the frames, so an id is never reused while its entry lives.
+_COMBINED: dict[tuple[int, ...], tuple[list, CodeHistory, pd.DataFrame]] = {}
+_COMBINED_MAX = 8
+
+
+def _combined(frames: list[tuple[pd.DataFrame, Release]]) -> tuple[CodeHistory, pd.DataFrame]:
+    key = tuple(id(f) for f, _ in frames)
+    hit = _COMBINED.get(key)
+    if hit is not None and all(a is b for (a, _), (b, _) in zip(hit[0], frames, strict=True)):
+        return hit[1], hit[2]
+    history = CodeHistory.build(frames)
+    # Descriptors and status indicators from the newest release that lists each code.
+    cpt = pd.concat([f for f, _ in reversed(frames)])
+    cpt = cpt[~cpt.index.duplicated()]
+    if len(_COMBINED) >= _COMBINED_MAX:
+        _COMBINED.pop(next(iter(_COMBINED)))
+    _COMBINED[key] = (list(frames), history, cpt)
+    return history, cpt
+
+
 def load_reference(
     hcpcs_file: Path | None = None,
     addendum_b: Path | Sequence[Path] | None = None,
@@ -520,10 +580,7 @@ def load_reference(
         seen[release.start] = release.source
     if frames:
         frames.sort(key=lambda fr: fr[1].start)
-        ref.history = CodeHistory.build(frames)
-        # Descriptors and status indicators from the newest release that lists each code.
-        ref.cpt = pd.concat([f for f, _ in reversed(frames)])
-        ref.cpt = ref.cpt[~ref.cpt.index.duplicated()]
+        ref.history, ref.cpt = _combined(frames)
         ref.releases.extend(r for _, r in frames)
     if cpt_list is not None:
         frame, release = read_code_list(cpt_list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from ..config import CodeFamily
@@ -16,15 +17,26 @@ def fmt_price(p: pd.Series) -> pd.Series:
 
 def in_ranges(code: pd.Series, ranges: tuple[str, ...]) -> pd.Series:
     """Codes inside any 'LO-HI' range of the same shape (digits vs letters in place)."""
-    hit = pd.Series(False, index=code.index)
+    by_shape: dict[str, list[tuple[str, str]]] = {}
     for rng in ranges:
         lo, _, hi = rng.partition("-")
         hi = hi or lo
         shape = "".join(r"\d" if ch.isdigit() else re.escape(ch) for ch in lo)
         shape = re.sub(r"(\\d)+", lambda m: rf"\d{{{len(m.group(0)) // 2}}}", shape)
-        same = code.str.fullmatch(shape).fillna(False)
-        hit |= same & (code >= lo).fillna(False) & (code <= hi).fillna(False)
-    return hit.astype(bool)
+        by_shape.setdefault(shape, []).append((lo, hi))
+    # One regex pass per shape (47 ranges share 14 shapes), then the bounds compared in numpy
+    # on the codes of that shape: ASCII codes order the same as text either way.
+    hit = np.zeros(len(code), dtype=bool)
+    for shape, bounds in by_shape.items():
+        same = code.str.fullmatch(shape).fillna(False).to_numpy(dtype=bool)
+        if not same.any():
+            continue
+        values = code.to_numpy(dtype=object)[same].astype(str)
+        inside = np.zeros(len(values), dtype=bool)
+        for lo, hi in bounds:
+            inside |= (values >= lo) & (values <= hi)
+        hit[np.flatnonzero(same)[inside]] = True
+    return pd.Series(hit, index=code.index)
 
 
 def code_family(code: pd.Series, families: tuple[CodeFamily, ...]) -> pd.Series:

@@ -205,6 +205,8 @@ def run_checks(ctx: Context) -> list[pd.DataFrame]:
             continue
         for fire in spec.check(ctx):
             index = fire.mask.index[fire.mask.fillna(False).astype(bool).to_numpy()]
+            if not len(index):
+                continue  # no findings: F.make would return an empty part, which combine drops
             message = render(spec.message, fire.fields, index)
             out.append(
                 F.make(
