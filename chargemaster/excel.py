@@ -81,6 +81,32 @@ def clean_column(values: pd.Series) -> list[Any]:
     return out
 
 
+class LazyColumn:
+    """A column cleaned a chunk at a time as the writer reads it.
+
+    A million-line Chargemaster sheet held as Python lists is some twenty million objects (about
+    1 GB) on top of the frame it came from; built chunk by chunk, only one chunk per column
+    lives at a time. ``make(start, stop)`` returns the cleaned cells of those rows.
+    """
+
+    CHUNK = 50_000
+
+    def __init__(self, make: Callable[[int, int], list[Any]], n: int) -> None:
+        self.make, self.n = make, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        for start in range(0, self.n, self.CHUNK):
+            yield from self.make(start, min(start + self.CHUNK, self.n))
+
+
+def lazy_clean(values: pd.Series) -> LazyColumn:
+    """clean_column, a chunk at a time."""
+    return LazyColumn(lambda a, b: clean_column(values.iloc[a:b]), len(values))
+
+
 def as_int(column: Sequence[Any]) -> list[Any]:
     """Whole numbers as int (row numbers, ranks); anything else as it is."""
     out = []

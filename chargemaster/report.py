@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -585,27 +586,33 @@ def report_headers(input_headers: list[str]) -> list[str]:
     return ["Row", *(f"{h} (input)" if h.lower() in reserved else h for h in input_headers)]
 
 
+def _price_cells(number: pd.Series, text: pd.Series, start: int, stop: int) -> list[Any]:
+    """A price that parses as the number; one that does not, or parses to infinity ("1e999"),
+    as written."""
+    as_number = clean_column(number.iloc[start:stop])
+    as_text = clean_column(text.iloc[start:stop])
+    return [
+        n if n is not None and not isinstance(n, str) else t
+        for n, t in zip(as_number, as_text, strict=True)
+    ]
+
+
 def chargemaster_sheet(view: _View) -> Sheet:
     result = view.result
     table, frame = result.table, result.lines.frame
     data, prices = table.data, result.lines.prices
     room = excel.EXCEL_MAX_COLS - 1 - len(CODED_HEADERS)
     inputs = table.headers[:room]  # past XFD: reported as CELL-OVERSIZE
-    columns = [frame.index.tolist()]
+    # Columns are cleaned a chunk at a time as they are written (excel.LazyColumn): at a
+    # million lines, whole lists of cells would be the run's peak memory.
+    columns: list[Any] = [frame.index.tolist()]
     formats = {}
     for j, h in enumerate(inputs, start=1):
         if h in prices.columns:  # a price that parses is written as a number finance can sum
-            as_number, as_text = clean_column(prices[h]), clean_column(data[h])
-            # A price that does not parse, or parses to infinity ("1e999"), stays as written.
-            columns.append(
-                [
-                    n if n is not None and not isinstance(n, str) else t
-                    for n, t in zip(as_number, as_text, strict=True)
-                ]
-            )
+            columns.append(excel.LazyColumn(partial(_price_cells, prices[h], data[h]), len(data)))
             formats[j] = "currency"
         else:
-            columns.append(clean_column(data[h]))
+            columns.append(excel.lazy_clean(data[h]))
     rules = _rules_by_row(view).reindex(frame.index)
     severity = view.line_severity.reindex(frame.index)
     for s in (
@@ -616,7 +623,7 @@ def chargemaster_sheet(view: _View) -> Sheet:
         frame["code_source"],
         rules,
     ):
-        columns.append(clean_column(s))
+        columns.append(excel.lazy_clean(s))
     headers = [*report_headers(inputs), *CODED_HEADERS]
     # The cells findings name, with the highest severity on each.
     f = view.findings[view.on_lines & view.findings["column"].isin(view.header_index)]
