@@ -23,7 +23,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import excel
 from .catalog import FINDING_COLUMNS, FINDING_HEADERS, RULES
@@ -466,11 +469,55 @@ def below_medicare_sheet(view: _View) -> Sheet | None:
     return sheet
 
 
-def repairs_sheet(view: _View) -> Sheet:
-    """The audit of every repaired cell, line by line: each line once, its repairs as
-    'Column: original → repaired' (a modifier split out of the code cell as '+ 26' after
-    its code's repair)."""
-    rep = view.result.lines.repairs
+def repair_lines(rep: pd.DataFrame) -> pd.DataFrame:
+    """One row per repaired line: rules (catalog order), row, charge code and first repaired
+    column, repairs joined. A line with a modifier split out of its code cell is read repair by
+    repair; every other line with column operations, since at a million lines the repairs run
+    past a million rows and Python objects for each were the run's peak memory."""
+    if not len(rep):
+        return _repair_lines_one_by_one(rep)
+    rep = rep.sort_values("row", kind="stable").reset_index(drop=True)
+    split = rep["rule"].eq("MODIFIER-REPAIRED") & rep["value"].eq(rep["suggested"])
+    unusual = split.fillna(True) | rep[["rule", "column", "value", "suggested"]].isna().any(axis=1)
+    by_one = rep["row"].isin(rep.loc[unusual.astype(bool), "row"].unique())
+    if not (~by_one).any():
+        return _repair_lines_one_by_one(rep)
+    lines = _repair_lines_by_column(rep[~by_one])
+    if by_one.any():
+        lines = pd.concat([lines, _repair_lines_one_by_one(rep[by_one])], ignore_index=True)
+        lines = lines.sort_values("row", kind="stable", ignore_index=True)
+    return lines
+
+
+def _joined_by_row(rows: np.ndarray, text: pd.Series, sep: str) -> list[str]:
+    """text joined per run of equal rows (rows sorted), in Arrow: no Python object per item."""
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    offsets = pa.array(np.r_[starts, len(rows)], pa.int32())
+    items = pa.array(text.astype("str"), pa.string())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, items), sep).to_pylist()
+
+
+def _repair_lines_by_column(rep: pd.DataFrame) -> pd.DataFrame:
+    text = rep["column"].astype("str") + ": " + rep["value"].astype("str") + " → "
+    text = text + rep["suggested"].astype("str")
+    rows = rep["row"].to_numpy()
+    rank = {r: i for i, r in enumerate(RULES)}
+    rules = rep[["row", "rule"]].drop_duplicates()
+    rules = rules.assign(rank=rules["rule"].map(rank)).sort_values(["row", "rank"], kind="stable")
+    first = rep.drop_duplicates("row", keep="first")
+    return pd.DataFrame(
+        {
+            "rules": _joined_by_row(rules["row"].to_numpy(), rules["rule"], " "),
+            "row": first["row"].tolist(),
+            "charge_code": first["charge_code"].tolist(),
+            "repairs": _joined_by_row(rows, text, "; "),
+            "column": first["column"].tolist(),
+        }
+    )
+
+
+def _repair_lines_one_by_one(rep: pd.DataFrame) -> pd.DataFrame:
+    """repair_lines for the lines whose repairs need reading in turn (a modifier split out)."""
     texts: dict[Any, list[str]] = {}
     rules: dict[Any, list[str]] = {}
     first: dict[Any, tuple[Any, Any]] = {}  # row -> (charge code, first repaired column)
@@ -505,6 +552,14 @@ def repairs_sheet(view: _View) -> Sheet:
             "column": [first[r][1] for r in rows],
         }
     )
+    return lines
+
+
+def repairs_sheet(view: _View) -> Sheet:
+    """The audit of every repaired cell, line by line: each line once, its repairs as
+    'Column: original → repaired' (a modifier split out of the code cell as '+ 26' after
+    its code's repair)."""
+    lines = repair_lines(view.result.lines.repairs)
     spec = [
         ("Rules", "rules"),
         ("Row", "row"),

@@ -614,3 +614,39 @@ def test_several_inputs_print_the_time_of_the_whole_run(tmp_path):
     whole = re.search(r"^2 inputs in ([\d.]+)s\.$", result.stdout, re.M)
     assert len(each) == 2 and whole, result.stdout
     assert float(whole.group(1)) >= max(each)
+
+
+def test_repair_lines_by_column_match_the_repair_by_repair_reading():
+    import pandas as pd
+
+    from chargemaster.catalog import RULES
+    from chargemaster.report import _repair_lines_one_by_one, repair_lines
+
+    rep = pd.DataFrame(
+        {
+            "rule": ["REVCODE-REPAIRED", "HCPCS-REPAIRED", "MODIFIER-REPAIRED", "FORMAT-REPAIRED"]
+            + ["REVCODE-REPAIRED", "MODIFIER-REPAIRED"],
+            "row": [7, 5, 5, 9, 9, 12],
+            "column": ["Rev", "CPT", "CPT", "CPT", "Rev", "CPT"],
+            "charge_code": ["A7", "A5", "A5", "A9", "A9", "A12"],
+            "value": ["300", "73502-RT", "RT", "71046.0", "320", "26"],
+            "suggested": ["0300", "73502", "RT", "71046", "0320", "26"],
+        }
+    )
+    lines = repair_lines(rep)
+    assert lines.astype(str).equals(_repair_lines_one_by_one(rep).astype(str))
+    assert lines["row"].tolist() == [5, 7, 9, 12]
+    assert lines["repairs"].tolist() == [
+        "CPT: 73502-RT → 73502 + RT",
+        "Rev: 300 → 0300",
+        "CPT: 71046.0 → 71046; Rev: 320 → 0320",
+        "CPT: modifier 26 split out",
+    ]
+    in_catalog_order = sorted(["REVCODE-REPAIRED", "FORMAT-REPAIRED"], key=list(RULES).index)
+    assert lines["rules"].tolist() == [
+        "HCPCS-REPAIRED MODIFIER-REPAIRED",
+        "REVCODE-REPAIRED",
+        " ".join(in_catalog_order),
+        "MODIFIER-REPAIRED",
+    ]
+    assert lines["charge_code"].tolist() == ["A5", "A7", "A9", "A12"]
