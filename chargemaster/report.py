@@ -493,8 +493,11 @@ def _joined_by_row(rows: np.ndarray, text: pd.Series, sep: str) -> list[str]:
     """text joined per run of equal rows (rows sorted), in Arrow: no Python object per item."""
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     offsets = pa.array(np.r_[starts, len(rows)], pa.int32())
-    items = pa.array(text.astype("str"), pa.string())
-    return pc.binary_join(pa.ListArray.from_arrays(offsets, items), sep).to_pylist()
+    items = pa.array(text.astype("str"), pa.large_string())
+    if isinstance(items, pa.ChunkedArray):  # pandas may hold the text in several chunks
+        items = items.combine_chunks()
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, items), pa.scalar(sep, items.type))
+    return joined.to_pylist()
 
 
 def _repair_lines_by_column(rep: pd.DataFrame) -> pd.DataFrame:
