@@ -63,11 +63,7 @@ def charge_code_duplicate(ctx: Context) -> list[Fire]:
         first = same.index.to_series(index=same.index).groupby(same).transform("min")
         at = same.index[same.index == first.to_numpy()]
         price = df["price"].reindex(same.index)
-        listed = (
-            same.index.to_series(index=same.index)
-            .groupby(same)
-            .agg(lambda r: _rows_text(sorted(r)))
-        )
+        listed = same.index.to_series(index=same.index).groupby(same).agg(_rows_text)
         shown = fmt_price(price).replace("", "blank")
         distinct = shown.groupby(same).agg(lambda p: _listed(list(dict.fromkeys(p))))
         n_prices = shown.groupby(same).nunique()
@@ -154,7 +150,7 @@ def _text_prices(raw: pd.Series, bad: pd.Series, col: str) -> Fire:
     first = rows.min()
     at = pd.Index(first.to_numpy())
     n = rows.size().set_axis(at)
-    listed = rows.agg(lambda r: _rows_text(sorted(r))).set_axis(at)
+    listed = rows.agg(_rows_text).set_axis(at)
     shown = raw.reindex(at).str.strip()
     is_range = pd.Series(first.index == "<range>", index=at)
     examples = text.groupby(kind, sort=False).agg(_examples)
@@ -328,7 +324,7 @@ def _group_fire(
     n = rows.size().set_axis(at)
     size = sizes.reindex(first.index).set_axis(at)
     total = alike.reindex(first.index).set_axis(at)
-    listed = rows.agg(lambda r: _rows_text(sorted(r))).set_axis(at)
+    listed = rows.agg(_rows_text).set_axis(at)
     df = ctx.frame
     unkeyed = df["revenue_code"].isna().all() and df["department"].isna().all()
     whole = "in this file" if unkeyed else "without a revenue code or department"
@@ -441,7 +437,7 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             continue
         rows = key.index.to_series(index=key.index).groupby(key, sort=False)
         first = rows.min().reindex(stats.index)
-        listed = rows.agg(lambda r: _rows_text(sorted(r))).reindex(stats.index)
+        listed = rows.agg(_rows_text).reindex(stats.index)
         at = pd.Index(first.to_numpy())
         mask = pd.Series(df.index.isin(at), index=df.index)
 
@@ -474,6 +470,8 @@ def _span_text(found: list[tuple[str, str]]) -> str:
     return "".join(f" {n} {'min' if unit.startswith('MIN') else 'hr'}" for n, unit in found)
 
 
-def _rows_text(rows: list[int], limit: int = 10) -> str:
+def _rows_text(rows, limit: int = 10) -> str:
+    """The rows in order, the first ``limit`` of them named."""
+    rows = sorted(rows)
     shown = ", ".join(str(r) for r in rows[:limit])
     return shown + (f" and {len(rows) - limit:,} more" if len(rows) > limit else "")
