@@ -17,11 +17,14 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from .errors import InputError
@@ -430,6 +433,33 @@ def _count_filled(row: list[Any]) -> int:
     return n
 
 
+def _column(rows: list[list[Any]], j: int, even: bool) -> list[Any]:
+    """Column ``j`` of ``rows``; ``even``: every row is that wide, else a short row reads as
+    blank there."""
+    if even:
+        return list(map(itemgetter(j), rows))
+    return [r[j] if j < len(r) else "" for r in rows]
+
+
+def column_text(values: list[Any]) -> tuple[list[str], np.ndarray | None]:
+    """Every cell's ``cell_text``, and where a cell was a number (None when none was)."""
+    types = list(map(type, values))
+    if set(types) <= {str}:  # a text column (every column of a CSV): as is
+        return list(values), None
+    out = list(values)
+    numbers = np.zeros(len(values), dtype=bool)
+    for i, t in enumerate(types):
+        if t is str:
+            continue
+        v = values[i]
+        if t is float and v.is_integer() and abs(v) < 1e15:  # cell_text's commonest case
+            out[i] = str(int(v))
+        else:
+            out[i] = cell_text(v)
+        numbers[i] = t is float or t is int
+    return out, numbers if numbers.any() else None
+
+
 def _filled(row: list[Any]) -> list[str]:
     return [t for t in (cell_text(v).strip() for v in row) if t]
 
@@ -485,9 +515,16 @@ def candidate_at(
     headers = _unique_headers(header_cells)
     sample, taken = _columns_below(rows, r + 1, width, FULL_SAMPLE_ROWS if full else SAMPLE_ROWS)
     if full:  # a sparse column (a third price tier on 4 rows of 11,000) is read whole
+        rest = rows[r + 1 :]
+        narrowest = min(map(len, rest), default=0)
         for j, values in enumerate(sample):
             if sum(1 for v in values if v.strip()) < 50:
-                sample[j] = [cell_text(x[j]) for x in rows[r + 1 :] if j < len(x)]
+                cells = (
+                    list(map(itemgetter(j), rest))
+                    if j < narrowest
+                    else [x[j] for x in rest if j < len(x)]
+                )
+                sample[j] = column_text(cells)[0]
     profiles = {h: profile(vals, taken) for h, vals in zip(headers, sample, strict=True)}
     named = {
         h: p for h, c, p in zip(headers, header_cells, profiles.values(), strict=True) if c.strip()
@@ -718,27 +755,14 @@ def table_from(
     used = {c for cols in fields.values() for c in cols}
     unmapped = [c for c in headers if c not in used]
     # Column-wise in one pass each: most cells are already text and are taken as they are.
-    padded = (r if len(r) == width else list(r) + [""] * (width - len(r)) for r in body)
-    transposed = list(zip(*padded, strict=True)) if body else [()] * width
     numeric = {}
     text = {}
-    for name, values in zip(headers, transposed, strict=True):
-        if set(map(type, values)) <= {str}:  # a text column (every column of a CSV): as is
-            text[name] = list(values)
-            continue
-        out, numbers = [], []
-        for i, v in enumerate(values):
-            if type(v) is str:
-                out.append(v)
-            else:
-                out.append(cell_text(v))
-                if type(v) in (int, float):
-                    numbers.append(i)
-        text[name] = out
-        if numbers:
-            mask = np.zeros(len(values), dtype=bool)
-            mask[numbers] = True
-            numeric[name] = pd.Series(mask)
+    even = all(len(r) == width for r in body)
+    for j, name in enumerate(headers):
+        values = _column(body, j, even)
+        text[name], numbers = column_text(values)
+        if numbers is not None:
+            numeric[name] = pd.Series(numbers)
     index = pd.RangeIndex(h + 2, h + 2 + len(body), name="row")
     frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
     for name in numeric:
@@ -981,9 +1005,18 @@ def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
     for j, col in enumerate(frame.columns):
         if norm_header[j]:
             named += 1
-            norm = frame[col].str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
-            same += norm.eq(norm_header[j]).astype(int)
+            same += _normalizes_to(frame[col], norm_header[j])
     return same >= max(2, (named + 1) // 2)
+
+
+def _normalizes_to(values: pd.Series, norm: str) -> np.ndarray:
+    """1 where a cell's lower case with everything but [a-z0-9] removed is ``norm`` (as
+    ``normalize_header``): one regex match per cell instead of building the stripped text."""
+    junk = "[^a-z0-9]*"
+    pattern = "^" + junk + junk.join(norm) + junk + "$"  # norm is [a-z0-9] only
+    lower = pc.utf8_lower(pa.array(values.array))
+    hit = pc.fill_null(pc.match_substring_regex(lower, pattern), False)
+    return np.asarray(hit, dtype=int)
 
 
 def table_from_frame(

@@ -73,6 +73,8 @@ _MONEY = re.compile(r"\(?-?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?\)?")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( \d.*)?")
 _BRACKET_REV = re.compile(r".*[\[(](\d{3,4})[\])]\s*")
 _SPACES = re.compile(r"\s+")
+_TOKEN_SPLIT = re.compile(r"[\s,;/-]+")
+_DECIMALS = re.compile(r"\.\d*[1-9]")
 # A price-flag column often carries its legend in the header ("Zero Price Indicator 1 Statistical
 # Codes 2 Volume Tracking ..."): its first words name the role.
 _FLAG_HEADER = re.compile(
@@ -205,12 +207,13 @@ def profile(values: Sequence[str], rows: int | None = None) -> Profile:
     total_len = 0
     for v, k in counts.items():
         up = v.upper()
-        p.hcpcs += hcpcs_shape(up) * k
-        if up[:1].isalpha() and hcpcs_shape(up) == 1.0:
+        shape = hcpcs_shape(up)
+        p.hcpcs += shape * k
+        if shape == 1.0 and up[:1].isalpha():
             p.level2 += k
         if revenue_shape(up):
             p.revenue += k
-        tokens = [t for t in re.split(r"[\s,;/-]+", up) if t]
+        tokens = [t for t in _TOKEN_SPLIT.split(up) if t]
         if tokens and len(tokens) <= 4 and all(len(t) == 2 and t in mods for t in tokens):
             p.modifiers += k
             if any(not t.isdigit() for t in tokens):
@@ -219,15 +222,15 @@ def profile(values: Sequence[str], rows: int | None = None) -> Profile:
         if number is not None:
             p.money += k
             numbers.append(number)
-            if re.search(r"\.\d*[1-9]", v):
+            if _DECIMALS.search(v):
                 p.decimals += k
-        letters = sum(c.isalpha() for c in v)
+        letters = sum(map(str.isalpha, v))
         if letters >= 3 and (" " in v or letters >= 6) and number is None:
             p.text += k
         if (
             v.count(" ") <= 2
             and len(v) <= 30
-            and any(c.isdigit() for c in v)
+            and any(map(str.isdigit, v))
             and letters <= len(v) / 2
             and not _DATE.fullmatch(v)
         ):
