@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # The code shapes, defined once here (reference.py re-exports CPT_RE and LEVEL2_RE).
 # CPT: Category I (5 digits; immunization administration 0001A-0xxxA, OPPS Addendum B),
@@ -24,7 +26,15 @@ HCPCS_RE = f"{CPT_RE}|{LEVEL2_RE}"
 LOCAL_RE = r"[W-Z]\d{4}"
 MODIFIER_RE = r"[A-Z0-9]{2}"
 _INVISIBLE = r"[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
+# The same class spelled with the characters themselves: pandas hands a pattern without '\u'
+# escapes to Arrow's RE2 instead of running Python's re on every cell.
+_INVISIBLE_CHARS = "[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
 _FLOAT = r"^(\d+)\.0+$"
+# Python's \s (the characters str.isspace() accepts), spelled out: RE2's \s is only ASCII
+# space, tab and line breaks, so a pattern with \s runs in Python's re cell by cell.
+SPACE_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 # Storage repairs (the export's storage form, no billing meaning): reported once per column and
@@ -63,8 +73,16 @@ class Repair:
 
 def clean_text(s: pd.Series) -> pd.Series:
     """Strip spaces and invisible characters; blank becomes NA."""
-    out = s.astype("str").str.replace(_INVISIBLE, " ", regex=True).str.strip()
+    out = s.astype("str")
+    if not _ascii(out):  # only non-ASCII text can hold them
+        out = out.str.replace(_INVISIBLE_CHARS, " ", regex=True)
+    out = out.str.strip()
     return out.mask(out.eq(""))
+
+
+def _ascii(s: pd.Series) -> bool:
+    """True when every value of a text Series is ASCII (NA counts as ASCII)."""
+    return bool(pc.all(pc.string_is_ascii(pa.array(s.array)), min_count=0).as_py())
 
 
 def _reasons(index: pd.Index, steps: list[tuple[pd.Series, str]]) -> pd.Series:
@@ -96,7 +114,7 @@ def _storage(repaired: pd.Series, content: pd.Series, kinds: dict[str, pd.Series
 def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
     text = clean_text(raw)
     trimmed = text.notna() & text.ne(raw)
-    code = text.str.extract(_BRACKETED_REV, expand=False)
+    code = _extract(text, _BRACKETED_REV, text.str.contains("[", regex=False), expand=False)
     bracketed = code.notna()
     value = text.mask(bracketed, code)
     step = value.str.replace(_FLOAT, r"\1", regex=True)
@@ -153,6 +171,27 @@ def _known_modifiers() -> frozenset[str]:
     return frozenset(bundled().modifiers.index) | CPT_MODIFIERS
 
 
+def _extract(values: pd.Series, pattern: str, maybe: pd.Series, expand: bool = True):
+    """``values.str.extract(pattern)``, run only where ``maybe`` (a condition every match
+    meets) holds: these patterns use lookarounds or \\d, which pandas runs in Python's re
+    cell by cell, and few cells can match."""
+    maybe = _b(maybe)
+    if maybe.all():
+        return values.str.extract(pattern, expand=expand)
+    return values[maybe].str.extract(pattern, expand=expand).reindex(values.index)
+
+
+def _all_known(mods: pd.Series, modifiers: frozenset[str]) -> pd.Series:
+    """True where every space-separated token of a cell is a known modifier; False where NA.
+    Only the cells that hold modifiers (few) are split."""
+    out = np.zeros(len(mods), dtype=bool)
+    held = np.flatnonzero(mods.notna().to_numpy())
+    if held.size:
+        cells = mods.iloc[held].tolist()
+        out[held] = [all(t in modifiers for t in cell.split(" ")) for cell in cells]
+    return pd.Series(out, index=mods.index)
+
+
 def repair_hcpcs(
     raw: pd.Series,
     numeric: pd.Series | None = None,
@@ -177,11 +216,13 @@ def repair_hcpcs(
     # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with one or two
     # modifiers right behind ('096372GY', '07320050', '0G8994CNGP'): the width makes it
     # unambiguous where every part is a known modifier.
-    fixed = value.str.extract(rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$")
-    fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
-    fixed_known = (
-        fixed_mods.fillna("").str.split(" ").map(lambda ts: all(t in modifiers for t in ts))
+    fixed = _extract(
+        value,
+        rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$",
+        value.str.startswith("0") & value.str.len().ge(6),  # '0' and 5 characters at least
     )
+    fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
+    fixed_known = _all_known(fixed_mods, modifiers)
     fixed_ok = fixed["code"].notna() & (fixed["mod"].isna() | fixed_known.astype(bool))
     padded = fixed_ok & fixed["mod"].isna()
     padded_mod = fixed_mods.where(fixed_ok)
@@ -194,15 +235,15 @@ def repair_hcpcs(
     # Modifiers glued to the code: with separators ('71046-26', '85025 91', '71046-26-LT') or
     # without ('71101LT', '8352090' = 83520 + 90, '73140TCLT', 'G8978GPCH'; one or two). The
     # code part must be a code and every part a known modifier, else the cell is malformed.
-    parts = value.str.extract(
+    parts = _extract(
+        value,
         rf"^(?P<code>{HCPCS_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
-        rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$"
+        rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$",
+        value.str.len().ge(7),  # a code and a modifier: 7 characters at least
     )
     mods = parts["sep"].str.replace(r"[\s\-]+", " ", regex=True).str.strip()
     mods = mods.fillna(parts["tight"].str.replace(r"(..)(?=.)", r"\1 ", regex=True))
-    tokens_known = (
-        mods.fillna("").str.split(" ").map(lambda ts: bool(ts) and all(t in modifiers for t in ts))
-    )
+    tokens_known = _all_known(mods, modifiers)
     glued = parts["code"].notna() & tokens_known.astype(bool)
     tight = glued & parts["tight"].notna()
     if known_code is not None and tight.any():
@@ -289,7 +330,7 @@ def clean_charge_code(raw: pd.Series) -> Repair:
 def parse_price(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(price as float, True where a non-blank cell is not a number). '$1,508.15 ' -> 1508.15."""
     text = clean_text(raw)
-    cleaned = text.str.replace(r"[$,\s]", "", regex=True)
+    cleaned = text.str.replace(f"[$,{SPACE_CHARS}]", "", regex=True)  # [$,\s]
     negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False)
     cleaned = cleaned.mask(negative, "-" + cleaned.str.strip("()"))
     number = pd.to_numeric(cleaned, errors="coerce").astype("float64")

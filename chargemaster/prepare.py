@@ -477,7 +477,9 @@ def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> 
 def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
     """True where the text holds one of the words or phrases, whole, in any case."""
     pattern = "|".join(re.escape(w) for w in words)
-    hit = text.str.upper().str.contains(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])", regex=True)
+    # (?<![A-Z0-9])...(?![A-Z0-9]) as a search: the neighbours may be consumed, which RE2
+    # (Arrow) runs; lookarounds would send every cell through Python's re.
+    hit = text.str.upper().str.contains(rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|$)", regex=True)
     return hit.fillna(False).astype(bool)
 
 
