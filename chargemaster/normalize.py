@@ -87,13 +87,22 @@ def _ascii(s: pd.Series) -> bool:
 
 def _reasons(index: pd.Index, steps: list[tuple[pd.Series, str]]) -> pd.Series:
     """Join the labels of the steps that applied to each row: 'trimmed spaces; padded ...'."""
-    out = pd.Series("", index=index, dtype="str")
+    # Each row's set of steps as a bit pattern, each pattern's text joined once: the same
+    # text as appending label by label, without a string operation per row and step.
+    code = np.zeros(len(index), dtype=np.int64)
+    labels = []
     for mask, label in steps:
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():  # most steps apply to no row: skip their string arithmetic
-            continue
-        out = out.mask(mask & out.ne(""), out + "; " + label).mask(mask & out.eq(""), label)
-    return out
+        if not mask.index.equals(index):
+            mask = mask.reindex(index)
+        hit = mask.fillna(False).astype(bool).to_numpy()
+        if hit.any():
+            code |= hit.astype(np.int64) << len(labels)
+            labels.append(label)
+    if not labels:
+        return pd.Series("", index=index, dtype="str")
+    used, inverse = np.unique(code, return_inverse=True)
+    texts = ["; ".join(t for k, t in enumerate(labels) if c >> k & 1) for c in used.tolist()]
+    return pd.Series(np.asarray(texts, dtype=object)[inverse], index=index, dtype="str")
 
 
 def _numeric(numeric: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -171,14 +180,36 @@ def _known_modifiers() -> frozenset[str]:
     return frozenset(bundled().modifiers.index) | CPT_MODIFIERS
 
 
-def _extract(values: pd.Series, pattern: str, maybe: pd.Series, expand: bool = True):
+def _extract(
+    values: pd.Series,
+    pattern: str,
+    maybe: pd.Series,
+    expand: bool = True,
+    re2: str | None = None,
+):
     """``values.str.extract(pattern)``, run only where ``maybe`` (a condition every match
-    meets) holds: these patterns use lookarounds or \\d, which pandas runs in Python's re
-    cell by cell, and few cells can match."""
+    meets) holds: pandas runs extract in Python's re cell by cell, and few cells can match.
+
+    ``re2``: the same pattern for Arrow's RE2, whose groups never match empty text, taken
+    where it is exactly the same: on ASCII text without line breaks (Python's \\d and \\s
+    are wider only beyond ASCII, and its $ also matches before a final newline).
+    """
     maybe = _b(maybe)
-    if maybe.all():
-        return values.str.extract(pattern, expand=expand)
-    return values[maybe].str.extract(pattern, expand=expand).reindex(values.index)
+    sub = values if maybe.all() else values[maybe]
+    if re2 is not None and expand and len(sub):
+        arr = pa.array(sub.array)
+        if _ascii(sub) and not pc.any(pc.match_substring(arr, "\n"), min_count=0).as_py():
+            found = pc.extract_regex(arr, re2)
+            names = [f.name for f in found.type]
+            groups = {}
+            for name in names:
+                text = pc.struct_field(found, name)
+                # RE2 gives a group that took no part in the match as "", pandas as NA
+                text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+                groups[name] = pd.Series(text, index=sub.index, dtype="str")
+            return pd.DataFrame(groups, index=sub.index).reindex(values.index)
+    got = sub.str.extract(pattern, expand=expand)
+    return got if sub is values else got.reindex(values.index)
 
 
 def _all_known(mods: pd.Series, modifiers: frozenset[str]) -> pd.Series:
@@ -216,10 +247,12 @@ def repair_hcpcs(
     # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with one or two
     # modifiers right behind ('096372GY', '07320050', '0G8994CNGP'): the width makes it
     # unambiguous where every part is a known modifier.
+    pattern = rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$"
     fixed = _extract(
         value,
-        rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$",
+        pattern,
         value.str.startswith("0") & value.str.len().ge(6),  # '0' and 5 characters at least
+        re2=pattern,
     )
     fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
     fixed_known = _all_known(fixed_mods, modifiers)
@@ -235,11 +268,15 @@ def repair_hcpcs(
     # Modifiers glued to the code: with separators ('71046-26', '85025 91', '71046-26-LT') or
     # without ('71101LT', '8352090' = 83520 + 90, '73140TCLT', 'G8978GPCH'; one or two). The
     # code part must be a code and every part a known modifier, else the cell is malformed.
+    glue = (
+        rf"^(?P<code>{HCPCS_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
+        rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$"
+    )
     parts = _extract(
         value,
-        rf"^(?P<code>{HCPCS_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
-        rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$",
+        glue,
         value.str.len().ge(7),  # a code and a modifier: 7 characters at least
+        re2=glue.replace(r"[\s\-]", rf"[{SPACE_CHARS}\-]"),
     )
     mods = parts["sep"].str.replace(r"[\s\-]+", " ", regex=True).str.strip()
     mods = mods.fillna(parts["tight"].str.replace(r"(..)(?=.)", r"\1 ", regex=True))
