@@ -230,8 +230,10 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
             n -= 1
         return n
 
+    widest = max(map(len, rows), default=0)
+    if widest <= TRAILING_EMPTY_KEPT:  # then no more than that many can be empty
+        return rows
     width = max((used(r) for r in rows), default=0)
-    widest = max((len(r) for r in rows), default=0)
     # A few empty columns at the end are kept as the file has them (the coded output keeps its
     # layout); hundreds are padding.
     if widest - width <= TRAILING_EMPTY_KEPT:
@@ -386,9 +388,17 @@ class Candidate:
     row: int  # 0-based
     headers: list[str]
     assignment: Assignment
-    lines: int  # rows below with two or more filled cells (an estimate of the line count)
     summary: str = ""  # the header cell that makes this a statistics form, if any
     infer: bool = True  # content may decide roles (False: names only)
+    _lines: int | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def lines(self) -> int:
+        """Rows below with two or more filled cells (an estimate of the line count); counted
+        when first asked (to rank sheets or name a part), which one plain sheet never is."""
+        if self._lines is None:
+            self._lines = sum(1 for n in _filled_counts(self.grid)[self.row + 1 :] if n >= 2)
+        return self._lines
 
     def valid(self, required: tuple[str, ...] = ("description",)) -> bool:
         a = self.assignment
@@ -531,9 +541,8 @@ def candidate_at(
     }
     names = dict(zip(headers, header_cells, strict=True))
     assignment = assign_roles(headers, named, specs, _resolve(overrides, headers), infer, names)
-    lines = sum(1 for n in _filled_counts(grid)[r + 1 :] if n >= 2)
     summary = next((c.strip() for c in header_cells if _SUMMARY.search(c)), "")
-    return Candidate(grid, r, headers, assignment, lines, summary, infer)
+    return Candidate(grid, r, headers, assignment, summary, infer)
 
 
 def _resolve(overrides: dict[str, list[str]] | None, headers: list[str]) -> dict[str, list[str]]:
@@ -623,7 +632,7 @@ def locate_header(
         return locate_header(grids, specs, path, sheet, None, required, overrides, False)
     if not usable:
         raise InputError(_not_a_chargemaster(path, grids, per_sheet, required))
-    best = max(usable, key=_rank)
+    best = usable[0] if len(usable) == 1 else max(usable, key=_rank)
     return best, [c for c in per_sheet if c is not best]
 
 
@@ -781,7 +790,7 @@ def table_from(
     item = kind.eq("")
     skipped_rows = _skipped_listing(frame, kind)
     skipped = Counter(SKIP_KINDS[k] for k in kind[~item])
-    data = frame[item].replace("", pd.NA) if len(frame) else frame
+    data = _blank_to_na(frame[item]) if len(frame) else frame
     letters = {name: column_letter(j) for j, name in enumerate(headers)}
     parts = _parts(cand, others)
     return Table(
@@ -803,6 +812,11 @@ def table_from(
         rows_below=len(body),
         parts=parts,
     )
+
+
+def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.replace("", pd.NA)`` for a frame of text columns, a column at a time."""
+    return pd.DataFrame({c: s.where(s.ne("")) for c, s in frame.items()}, index=frame.index)
 
 
 _PAGE = re.compile(r"^page(\s*\d+|\s+\d+\s+of\s+\d+)?$", re.I)
@@ -868,13 +882,13 @@ def _row_kinds(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
     kind[count.eq(0)] = "blank"
     # The report block: from the bottom up, rows that are blank, single cells or labelled
     # values, until the first row that is none of these.
-    values = frame.to_numpy()
     positions = []
     for i in range(len(frame) - 1, -1, -1):
         if kind.iat[i] in ("blank", "single", "repeated"):
             positions.append(i)
             continue
-        cells = [str(v).strip() for v in values[i] if str(v).strip()]
+        # One row at a time: the loop stops at the last line, a few rows from the bottom.
+        cells = [str(v).strip() for v in frame.iloc[i].tolist() if str(v).strip()]
         if len(cells) <= 4 and any(_LABEL.match(c) for c in cells):
             positions.append(i)
             continue
