@@ -499,11 +499,13 @@ def _columns_below(
     sample: list[list[str]] = [[] for _ in range(width)]
     taken = 0
     for i in picked:
-        texts = [cell_text(v) for v in rows[i]]
-        if sum(1 for t in texts if t.strip()) < 2:
+        row = rows[i]
+        if _count_filled(row) < 2:  # the same test as on the cells' texts
             continue
+        texts = [v if type(v) is str else cell_text(v) for v in row]
+        texts += [""] * (width - len(texts))
         for j in range(width):
-            sample[j].append(texts[j] if j < len(texts) else "")
+            sample[j].append(texts[j])
         taken += 1
     return sample, taken
 

@@ -75,6 +75,7 @@ _BRACKET_REV = re.compile(r".*[\[(](\d{3,4})[\])]\s*")
 _SPACES = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[\s,;/-]+")
 _DECIMALS = re.compile(r"\.\d*[1-9]")
+_MONEY_MARKS = re.compile(r"[$,()\s]")
 # A price-flag column often carries its legend in the header ("Zero Price Indicator 1 Statistical
 # Codes 2 Volume Tracking ..."): its first words name the role.
 _FLAG_HEADER = re.compile(
@@ -140,7 +141,7 @@ def revenue_shape(value: str) -> bool:
     after its name ('LABORATORY - CHEMISTRY [0301]'). Codes under 0100 are totals and PPS
     codes, not chargemaster lines; small numbers there are quantities."""
     v = _bare(value)
-    m = _BRACKET_REV.fullmatch(v)
+    m = _BRACKET_REV.fullmatch(v) if "[" in v or "(" in v else None  # its .* is slow on text
     if m:
         v = m.group(1)
     return v.isdigit() and 3 <= len(v) <= 4 and int(v) >= 100 and v.zfill(4) in revenue_codes()
@@ -150,10 +151,10 @@ def money(value: str) -> float | None:
     v = value.strip()
     if not v or _DATE.fullmatch(v):
         return None
-    if not _MONEY.fullmatch(v) or not any(c.isdigit() for c in v):
+    if not _MONEY.fullmatch(v) or not any(map(str.isdigit, v)):
         return None
     try:
-        return float(re.sub(r"[$,()\s]", "", v))
+        return float(_MONEY_MARKS.sub("", v))
     except ValueError:
         return None
 

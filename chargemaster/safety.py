@@ -126,8 +126,19 @@ def cell_refs(data: bytes) -> Refs | None:
     pos = pos[(pos == 0) | ~_WORD[a[np.maximum(pos - 1, 0)]]]  # \b: the 'r' starts a word
     if not pos.size:
         return None
-    padded = np.concatenate([a, np.zeros(_WINDOW, dtype=np.uint8)])
-    win = sliding_window_view(padded, _WINDOW)[pos + 3]
+    start = pos + 3
+    fits = start + _WINDOW <= len(a)
+    if fits.all():
+        win = sliding_window_view(a, _WINDOW)[start]
+    else:  # references in the last bytes: their windows come from a padded copy of the end
+        cut = max(len(a) - 2 * _WINDOW, 0)
+        tail = np.concatenate([a[cut:], np.zeros(_WINDOW, dtype=np.uint8)])
+        end = sliding_window_view(tail, _WINDOW)[start[~fits] - cut]
+        win = (
+            np.concatenate([sliding_window_view(a, _WINDOW)[start[fits]], end])
+            if fits.any()
+            else end
+        )
     # [A-Z]{1,3}: the run of leading capitals (a fourth capital means no match)
     letters = np.zeros(len(win), dtype=np.int8)
     run = np.ones(len(win), dtype=bool)
@@ -136,12 +147,13 @@ def cell_refs(data: bytes) -> Refs | None:
         letters += run
     best = None
     for n in (1, 2, 3):  # one pass per letter count: the digits start at a fixed offset
-        sub = win[letters == n]
+        same = letters == n
+        sub = win if same.all() else win[same]  # most sheets have fewer than 27 columns
         if not len(sub):
             continue
         digits = sub[:, n : n + 8] - np.uint8(0x30)
         count = np.zeros(len(sub), dtype=np.int8)
-        row = np.zeros(len(sub), dtype=np.int64)
+        row = np.zeros(len(sub), dtype=np.int32)  # 7 digits fit
         run = np.ones(len(sub), dtype=bool)
         for k in range(8):
             run &= digits[:, k] < 10
@@ -153,7 +165,8 @@ def cell_refs(data: bytes) -> Refs | None:
         ok &= sub[np.arange(len(sub)), n + np.minimum(count, 7)] == 0x22
         if not ok.any():
             continue
-        sub, row = sub[ok], row[ok]
+        if not ok.all():
+            sub, row = sub[ok], row[ok]
         col = np.zeros(len(sub), dtype=np.int64)
         for k in range(n):
             col = col * 26 + (sub[:, k].astype(np.int64) - 0x40)
