@@ -775,7 +775,13 @@ def table_from(
         if numbers is not None:
             numeric[name] = pd.Series(numbers)
     index = pd.RangeIndex(h + 2, h + 2 + len(body), name="row")
-    frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
+    # Arrow arrays first: the frame and the item lines below are both built from them.
+    arrays = {name: pa.array(values, pa.large_string()) for name, values in text.items()}
+    frame = (
+        pd.DataFrame({n: pd.Series(a, index=index, dtype="str") for n, a in arrays.items()})
+        if body
+        else _empty(headers, index)
+    )
     for name in numeric:
         numeric[name].index = index
     kind = _row_kinds(frame, [normalize_header(c) for c in header_cells])
@@ -792,7 +798,7 @@ def table_from(
     item = kind.eq("")
     skipped_rows = _skipped_listing(frame, kind)
     skipped = Counter(SKIP_KINDS[k] for k in kind[~item])
-    data = _blank_to_na(frame[item]) if len(frame) else frame
+    data = _item_lines(arrays, item, index) if len(frame) else frame
     letters = {name: column_letter(j) for j, name in enumerate(headers)}
     parts = _parts(cand, others)
     return Table(
@@ -816,9 +822,18 @@ def table_from(
     )
 
 
-def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame.replace("", pd.NA)`` for a frame of text columns, a column at a time."""
-    return pd.DataFrame({c: s.where(s.ne("")) for c, s in frame.items()}, index=frame.index)
+def _item_lines(arrays: dict[str, pa.Array], item: pd.Series, index: pd.Index) -> pd.DataFrame:
+    """The frame's rows where ``item``, blank cells as NA: ``frame[item].replace("", pd.NA)``
+    done on the Arrow arrays (a filter and a null per blank) instead of pandas' take and
+    replace over every cell."""
+    keep = item.to_numpy(dtype=bool)
+    mask = pa.array(keep)
+    out = {}
+    for name, values in arrays.items():
+        kept = pc.filter(values, mask)
+        kept = pc.if_else(pc.equal(kept, ""), pa.scalar(None, kept.type), kept)
+        out[name] = pd.Series(kept, index=index[keep], dtype="str")
+    return pd.DataFrame(out, index=index[keep])
 
 
 _PAGE = re.compile(r"^page(\s*\d+|\s+\d+\s+of\s+\d+)?$", re.I)
