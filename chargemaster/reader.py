@@ -510,6 +510,25 @@ def _columns_below(
     return sample, taken
 
 
+def _sample_texts(
+    rows: list[list[Any]], start: int, texts: list[list[str]], limit: int | None
+) -> tuple[list[list[str]], int]:
+    """``_columns_below`` from cell texts already made: the same rows picked (a row past the
+    texts is blank, so never taken), their values taken column by column."""
+    picked = range(start, len(rows))
+    if limit is not None and len(rows) - start > 2 * limit:
+        step = max(1, (len(rows) - start - limit) // limit)
+        picked = [*range(start, start + limit), *range(start + limit, len(rows), step)]
+    known = len(texts[0]) if texts else 0
+    keep = [i - start for i in picked if i - start < known and _count_filled(rows[i]) >= 2]
+    if not keep:
+        return [[] for _ in texts], 0
+    get = itemgetter(*keep)
+    if len(keep) == 1:
+        return [[column[keep[0]]] for column in texts], 1
+    return [list(get(column)) for column in texts], len(keep)
+
+
 def candidate_at(
     grid: Grid,
     r: int,
@@ -517,20 +536,34 @@ def candidate_at(
     overrides: dict[str, list[str]] | None = None,
     infer: bool = True,
     full: bool = False,
+    texts: list[list[str]] | None = None,
 ) -> Candidate:
     """The reading of ``grid`` with its header on row ``r`` (0-based); ``full`` profiles
-    a larger sample (and sparse columns whole)."""
+    a larger sample (and sparse columns whole).
+
+    ``texts``: the cell texts of the rows below, by column, down to the last non-blank row
+    (table_from has them): the sample is taken from them instead of made again."""
     rows = grid.rows
     below = rows[r + 1 : r + 1 + SAMPLE_ROWS * 3] if full is False else rows[r + 1 :]
-    width = max([len(rows[r])] + [len(x) for x in below])
+    width = max(len(rows[r]), max(map(len, below), default=0))
     header_cells = [cell_text(v) for v in rows[r]] + [""] * (width - len(rows[r]))
     headers = _unique_headers(header_cells)
-    sample, taken = _columns_below(rows, r + 1, width, FULL_SAMPLE_ROWS if full else SAMPLE_ROWS)
+    limit = FULL_SAMPLE_ROWS if full else SAMPLE_ROWS
+    if texts is not None and len(texts) != width:  # wider blank rows below: the plain way
+        texts = None
+    if texts is not None:
+        sample, taken = _sample_texts(rows, r + 1, texts, limit)
+    else:
+        sample, taken = _columns_below(rows, r + 1, width, limit)
     if full:  # a sparse column (a third price tier on 4 rows of 11,000) is read whole
         rest = rows[r + 1 :]
         narrowest = min(map(len, rest), default=0)
         for j, values in enumerate(sample):
             if sum(1 for v in values if v.strip()) < 50:
+                if texts is not None:
+                    # Blank cells (of short or trailing blank rows) are no value to profile.
+                    sample[j] = texts[j]
+                    continue
                 cells = (
                     list(map(itemgetter(j), rest))
                     if j < narrowest
@@ -736,7 +769,7 @@ def table_from(
     while last > h + 1 and not any(cell_text(v).strip() for v in rows[last - 1]):
         last -= 1
     body = rows[h + 1 : last]
-    width = max([len(rows[h])] + [len(r) for r in body])
+    width = max(len(rows[h]), max(map(len, body), default=0))
     where = f"sheet '{grid.sheet}' " if grid.sheet else ""
     if grid.delimiter:  # a delimited file: a record longer than its header shifted its values
         for i, r in enumerate(body):
@@ -757,23 +790,23 @@ def table_from(
                         f"{path}: --column {role}={name}: no column named '{name}' in {where}"
                         f"header row {h + 1} (headers: {', '.join(headers)})"
                     )
+    # Column-wise in one pass each: most cells are already text and are taken as they are.
+    numeric = {}
+    text = {}
+    even = min(map(len, body), default=width) == width
+    for j, name in enumerate(headers):
+        values = _column(body, j, even)
+        text[name], numbers = column_text(values)
+        if numbers is not None:
+            numeric[name] = pd.Series(numbers)
     if cand.infer:  # the sample chose the header; every row below decides the roles
-        full = candidate_at(grid, h, specs, columns, True, full=True)
+        full = candidate_at(grid, h, specs, columns, True, full=True, texts=list(text.values()))
         cand = full if full.valid() or not cand.valid() else cand
     assignment = cand.assignment
     fields = {f: [c for c in cols if c in headers] for f, cols in assignment.fields.items()}
     fields = {f: cols for f, cols in fields.items() if cols}
     used = {c for cols in fields.values() for c in cols}
     unmapped = [c for c in headers if c not in used]
-    # Column-wise in one pass each: most cells are already text and are taken as they are.
-    numeric = {}
-    text = {}
-    even = all(len(r) == width for r in body)
-    for j, name in enumerate(headers):
-        values = _column(body, j, even)
-        text[name], numbers = column_text(values)
-        if numbers is not None:
-            numeric[name] = pd.Series(numbers)
     index = pd.RangeIndex(h + 2, h + 2 + len(body), name="row")
     # Arrow arrays first: the frame and the item lines below are both built from them.
     arrays = {name: pa.array(values, pa.large_string()) for name, values in text.items()}

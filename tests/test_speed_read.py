@@ -376,3 +376,46 @@ def test_has_words_as_with_lookarounds(values):
     words = ("DELETE", "DO NOT USE", "DEL.", "Z#1")
     s = series(values)
     pd.testing.assert_series_equal(P._has_words(s, words), plain_has_words(s, words))
+
+
+def _grid_rows(n: int, seed: int) -> list[list]:
+    rng = random.Random(seed)
+    rows = [["Charge Code", "Description", "Rev Code", "HCPCS", "Price", "Tier 3"]]
+    for i in range(n):
+        row = [
+            rng.choice([f"{100000 + i}", float(100000 + i), ""]),
+            rng.choice(["CT HEAD W/O", "LAB PANEL", "", "  ", "ROOM [0110]"]),
+            rng.choice([450.0, "0450", "301", "", None]),
+            rng.choice(["99213", "a0021", " J1100", "", "71046-26", 80053.0]),
+            rng.choice([12.5, "$1,508.15", "", 0.0]),
+            rng.choice([1.0] + [""] * 400),  # a sparse column
+        ]
+        rows.append(row[: rng.choice([6, 6, 6, 4, 2])])  # some short rows
+    return rows + [["", " ", None]] * 3  # blank rows at the end
+
+
+@pytest.mark.parametrize("n,seed", [(40, 1), (400, 2), (7000, 3)])
+def test_full_candidate_from_texts_as_from_cells(n, seed):
+    rows = _grid_rows(n, seed)
+    grid = R.Grid("S", rows)
+    last = len(rows)
+    while not any(R.cell_text(v).strip() for v in rows[last - 1]):
+        last -= 1
+    body = rows[1:last]
+    width = max(len(rows[0]), *map(len, body))
+    texts = [R.column_text([r[j] if j < len(r) else "" for r in body])[0] for j in range(width)]
+    plain = R.candidate_at(grid, 0, _specs(), full=True)
+    fast = R.candidate_at(grid, 0, _specs(), full=True, texts=texts)
+    assert fast.assignment == plain.assignment
+    assert fast.headers == plain.headers
+
+
+def test_full_candidate_falls_back_when_blank_rows_are_wider():
+    rows = _grid_rows(300, 4)
+    rows.append(["", "", "", "", "", "", "", " "])  # wider than every line
+    grid = R.Grid("S", rows)
+    body = rows[1:-4]
+    texts = [R.column_text([r[j] if j < len(r) else "" for r in body])[0] for j in range(6)]
+    plain = R.candidate_at(grid, 0, _specs(), full=True)
+    fast = R.candidate_at(grid, 0, _specs(), full=True, texts=texts)
+    assert fast.assignment == plain.assignment and fast.headers == plain.headers
