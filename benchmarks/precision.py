@@ -170,8 +170,11 @@ def fresh_sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> p
     rng = random.Random(f"{SEED}:fresh:{rule}")
     hits = findings[findings["rule"].eq(rule)].copy()
     hits["key"] = keyed(hits)
-    labelled = hits[hits["key"].isin(have)].groupby("file").size()
-    hits = hits[~hits["key"].isin(have) & ~hits["key"].duplicated()]
+    # suggest_accuracy.py names corpus files without their folder: the same finding.
+    seen = {k.removeprefix("corpus/") for k in have}
+    known = hits["key"].str.removeprefix("corpus/").isin(seen)
+    labelled = hits[known].groupby("file").size()
+    hits = hits[~known & ~hits["key"].duplicated()]
     queues = {}
     for file, group in hits.groupby("file", sort=True):
         order = list(group.index)

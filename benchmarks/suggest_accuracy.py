@@ -209,6 +209,23 @@ def precision() -> None:
     print(f"suggest.SHOW_SCORE = {suggest.SHOW_SCORE}")
     shown = df[df["score"].ge(suggest.SHOW_SCORE)]
     print(f"shown in Issues: n={len(shown)}, precision {_precision(shown['label']):.3f}")
+    # Fresh draws (labels/draws/<name>.csv, written by precision.py --fresh or by hand): the
+    # figure on findings nobody had looked at when the threshold was set.
+    for draw in sorted((LABELS / "draws").glob("*.csv")):
+        keys = pd.read_csv(draw, dtype="str", keep_default_na=False)
+        keys = set(zip(keys["file"], keys["row"], keys["rule"], keys["value"]))
+        for name, frame in (("suggestions", shown), ("conflicts", conflicts)):
+            frame = frame[frame["label"].ne("")]
+            fresh = [k in keys for k in zip(frame["file"], frame["row"], frame["rule"], frame["value"])]
+            fresh = pd.Series(fresh, index=frame.index)
+            parts = {"old": frame[~fresh], draw.stem: frame[fresh], "combined": frame}
+            print(
+                f"  {name} shown, old / {draw.stem} / combined: "
+                + "; ".join(
+                    f"{k} n={len(v)} {_precision(v['label']):.3f}" if len(v) else f"{k} n=0"
+                    for k, v in parts.items()
+                )
+            )
 
 
 if __name__ == "__main__":
