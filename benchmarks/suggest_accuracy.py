@@ -213,11 +213,11 @@ def precision() -> None:
     # figure on findings nobody had looked at when the threshold was set.
     for draw in sorted((LABELS / "draws").glob("*.csv")):
         keys = pd.read_csv(draw, dtype="str", keep_default_na=False)
-        keys = set(zip(keys["file"], keys["row"], keys["rule"], keys["value"]))
+        keys = set(keys[["file", "row", "rule", "value"]].itertuples(index=False, name=None))
         for name, frame in (("suggestions", shown), ("conflicts", conflicts)):
             frame = frame[frame["label"].ne("")]
-            fresh = [k in keys for k in zip(frame["file"], frame["row"], frame["rule"], frame["value"])]
-            fresh = pd.Series(fresh, index=frame.index)
+            cells = frame[["file", "row", "rule", "value"]].itertuples(index=False, name=None)
+            fresh = pd.Series([k in keys for k in cells], index=frame.index, dtype=bool)
             parts = {"old": frame[~fresh], draw.stem: frame[fresh], "combined": frame}
             print(
                 f"  {name} shown, old / {draw.stem} / combined: "
