@@ -17,6 +17,7 @@ precision, debatable counting half; labels whose finding no longer fires are cou
     python benchmarks/precision.py                 # run, sample up to 20 per rule, report
     python benchmarks/precision.py --per-rule 30   # a larger sample
     python benchmarks/precision.py --report-only   # precision from the labels, no new sample
+    python benchmarks/precision.py --report-only --cache DIR   # only labels firing in that run
     python benchmarks/precision.py --noise noise.csv   # also findings per 1,000 lines
 
 `--context DIR` writes, per rule, the sampled findings with the line's description, codes,
@@ -434,7 +435,14 @@ def main(argv: list[str] | None = None) -> int:
         help="Addendum B releases [default: every one in ../shared/realdata/hcpcs]",
     )
     args = ap.parse_args(argv)
-    if args.report_only:
+    findings = None
+    if args.report_only and args.cache is not None and (args.cache / "findings.pkl").exists():
+        # A cached run: count only the labels whose finding still fires, as a full run does.
+        findings = pd.read_pickle(args.cache / "findings.pkl")
+        table = report(findings)
+        table = table[~table["rule"].isin(MEASURED_ELSEWHERE)]
+    elif args.report_only:
+        print("every label, firing or not (--cache DIR of a run counts only those that fire)")
         table = report(None)
     else:
         addendum_b = tuple(args.addendum_b or (REAL / "hcpcs",))
@@ -466,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     n = int(table["n"].sum())
     score = (table["right"].sum() + table["debatable"].sum() / 2) / n if n else 0
     print(f"labelled findings: {n}; overall precision {score:.3f}")
-    split = split_table(None if args.report_only else findings, args.draw)
+    split = split_table(findings, args.draw)
     if split is not None:
         table_rules = set(table["rule"])
         split = split[split["rule"].isin(table_rules)]
