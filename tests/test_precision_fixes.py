@@ -19,7 +19,8 @@ def fired(pairs, rule):
 # PRICE-ZERO on codes Medicare never pays on their own. OPPS packages status-N codes into the
 # payment of the service they go with, and computes that payment from the charges hospitals put
 # on their claims for the packaged lines (charges reduced to cost by the hospital's
-# cost-to-charge ratios); the cost report apportions cost by charges too, and a price
+# cost-to-charge ratios: 42 CFR 419.2(b), the yearly OPPS rules); the cost report apportions
+# cost by charges and IRF outliers are charges times that ratio (42 CFR 412.624(e)(5)); a price
 # transparency file needs a positive gross charge for every item. So packaged is not free: a
 # zero there still hides a cost and stays a warning. Codes that only report (status M, E1, B;
 # Category II; quality and functional-limitation G-codes) are the ones spared.
