@@ -1,5 +1,5 @@
 """Issue 11, fresh sample s4 (benchmarks/labels/draws/s4.csv): glued modifiers on deleted and
-local codes.
+local codes, and PRICE-INCONSISTENT groups that were not like with like.
 
 Rows: the header is CSV line 1, so the first line is row 2.
 """
@@ -108,3 +108,73 @@ def test_glued_deleted_and_local_codes_give_their_own_findings_not_malformed(che
     assert values(result, "HCPCS-LOCAL") == {3: "X4118"}
     # 97002 (deleted 2017) is in no release loaded: its own finding says so.
     assert values(result, "HCPCS-UNKNOWN") == {2: "97002"}
+
+
+# 2. PRICE-INCONSISTENT: like with like.
+
+
+def transfusion(code, desc, price):
+    return line(code=code, desc=desc, rev="0391", hcpcs="36430", price=price)
+
+
+def observation(code, desc, price):
+    return line(code=code, desc=desc, rev="0762", hcpcs="G0378", price=price)
+
+
+def test_duration_ranges_and_bounds_are_read_whole(check):
+    # Sutter 36430: '<=2', '2-4', '4-6' and '> 6 HRS' are four tiers, not '2, 4, 6, 6 hr'.
+    rows = [
+        transfusion("1", "HCHG BLOOD TRANSFUSION <=2 HRS", "682"),
+        transfusion("2", "HCHG BLOOD TRANSFUSION 2-4 HRS", "1364"),
+        transfusion("3", "HCHG BLOOD TRANSFUSION 4-6 HRS", "2046"),
+        transfusion("4", "HCHG BLOOD TRANSFUSION > 6 HRS", "2728"),
+        transfusion("5", "HCHG BLOOD TRANSFUSION 2 HRS", "700"),
+    ]
+    pairs, _ = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == []
+    rows.append(transfusion("6", "BLOOD TRANSFUSION OVER 6 HOURS", "2500"))
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == [5]
+    assert messages(result, "PRICE-INCONSISTENT")[5].startswith(
+        "36430 >6 hr on revenue code 0391 is priced from 2,500.00 to 2,728.00 across 2 active lines"
+    )
+
+
+def test_a_service_qualifier_makes_another_service(check):
+    # Eastern Plumas G0378: observation per hour at 52, with telemetry at 65.
+    rows = [
+        observation("3140001", "OBSERVATION PER HOUR", "52"),
+        observation("3140002", "OBSERV TELEMETRY PER HR", "65"),
+    ]
+    pairs, _ = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == []
+    # Each kind is still compared with its own kind.
+    rows.append(observation("3140003", "OBSERV TELEMETRY PER HR", "70"))
+    rows.append(observation("3140004", "OBSERVATION HOURLY", "60"))
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == [2, 3]
+    text = messages(result, "PRICE-INCONSISTENT")
+    assert "from 52.00 to 60.00 across 2 active lines (rows 2, 5)" in text[2]
+    assert text[3].startswith("G0378 TELEMETRY on revenue code 0762 is priced from 65.00 to 70.00")
+
+
+CHOMP = ["ITEM", "DESCRIPTION", "CC", "TYPE", "DEF/IP PRICE", "OP PRICE", "CPT", "REV"]
+
+
+def test_a_line_priced_per_setting_is_compared_with_lines_priced_the_same_way(check):
+    # Chomp 93308: row 2 has an inpatient 1,518 and an outpatient 526; row 3 one price, 526.
+    rows = [
+        ["2883007", "ECHO 2D LIMITED/FOLLOW-UP", "4591", "CHARGES", "1518", "526", "93308", "480"],
+        ["2895016", "ECHO 2D LIMITED/FOLLOW-UP", "4079", "CHARGES", "526", "", "93308", "480"],
+    ]
+    pairs, _ = check(rows, header=CHOMP)
+    assert fired(pairs, "PRICE-INCONSISTENT") == []
+    # Like with like still fires: two one-price lines, and two per-setting lines' OP prices.
+    rows += [
+        ["2895017", "ECHO 2D LIMITED", "4080", "CHARGES", "600", "", "93308", "480"],
+        ["2883008", "ECHO 2D LIMITED F/U", "4592", "CHARGES", "1518", "560", "93308", "480"],
+    ]
+    pairs, result = check(rows, header=CHOMP)
+    f = result.findings[result.findings["rule"].eq("PRICE-INCONSISTENT")]
+    got = sorted(zip(f["row"], f["column"], f["value"], strict=True))
+    assert got == [(2, "OP PRICE", "526.00 to 560.00"), (3, "DEF/IP PRICE", "526.00 to 600.00")]
