@@ -158,6 +158,24 @@ def test_a_service_qualifier_makes_another_service(check):
     assert text[3].startswith("G0378 TELEMETRY on revenue code 0762 is priced from 65.00 to 70.00")
 
 
+def fluoro(code, desc, price):
+    return line(code=code, desc=desc, rev="0320", hcpcs="77002", price=price)
+
+
+def test_a_secondary_procedure_line_is_its_own_pricing_tier(check):
+    # Stanislaus: 'SEC' lines at half the primary line's price (338 of 343 codes).
+    rows = [
+        fluoro("3100118", "FLUORO GUIDANCE NEEDLE PLACEMENT", "455"),
+        fluoro("3190240", "SEC FLUORO GUIDANCE NEEDLE PLACEMENT", "227.50"),
+    ]
+    pairs, _ = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == []
+    rows.append(fluoro("3190241", "SEC FLUORO GUIDE NEEDLE", "250"))
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-INCONSISTENT") == [3]
+    assert messages(result, "PRICE-INCONSISTENT")[3].startswith("77002 SEC on revenue code 0320")
+
+
 CHOMP = ["ITEM", "DESCRIPTION", "CC", "TYPE", "DEF/IP PRICE", "OP PRICE", "CPT", "REV"]
 
 
