@@ -493,10 +493,12 @@ def _service_terms(description: pd.Series, cfg) -> pd.Series:
     if not words:
         return pd.Series("", index=description.index, dtype="str")
     pattern = "|".join(re.escape(w) for w in words)
-    found = description.str.upper().str.findall(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])")
-    return found.map(lambda f: "".join(f" {w}" for w in f) if isinstance(f, list) else "").astype(
-        "str"
-    )
+    upper = description.str.upper()
+    # Python's re (for the word bounds) runs only where Arrow finds one of the words at all.
+    maybe = upper.str.contains(pattern, regex=True).fillna(False).astype(bool)
+    found = upper[maybe].str.findall(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])")
+    terms = found.map(lambda f: "".join(f" {w}" for w in f) if isinstance(f, list) else "")
+    return terms.astype("str").reindex(description.index, fill_value="")
 
 
 # Header words of a price column for one setting (the words feeschedule.py reads).
