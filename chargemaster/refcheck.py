@@ -18,6 +18,7 @@ from .reference import (
     Reference,
     Release,
     isin,
+    per_value,
 )
 
 
@@ -28,6 +29,10 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
 
     Level II codes are dated by the CMS HCPCS file (add and termination dates); where it has
     no date, and for CPT, by the Addendum B releases loaded (CodeHistory)."""
+    return per_value(codes, lambda values: _code_status(values, ref, as_of))
+
+
+def _code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFrame:
     day = pd.Timestamp(as_of)
     level2 = codes.str.fullmatch(LEVEL2_RE).fillna(False)
     cpt = codes.str.fullmatch(CPT_RE).fillna(False)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..normalize import HCPCS_RE
-from .common import fmt_price, in_ranges, is_noc
+from .common import fmt_price, in_ranges, is_noc, per_value
 from .registry import PRICES, Context, Fire, rule
 
 # All-nines prices (99999 ... 999999999999, with or without .99) and one cent are placeholders.
@@ -236,7 +236,10 @@ def by_design(ctx: Context) -> pd.Series:
     if cfg.no_charge_descriptions:
         out |= _has_words(df["description"], cfg.no_charge_descriptions)
     out |= reporting_only(ctx, df["coded_hcpcs"])
-    written = df["description"].str.upper().str.extract(_DESC_GCODE, expand=False)
+    upper = df["description"].str.upper()
+    # Python's re (the look-behind) only on the descriptions holding a G and four digits.
+    maybe = upper.str.contains(r"G\d{4}", regex=True).fillna(False).astype(bool)
+    written = upper.where(maybe).str.extract(_DESC_GCODE, expand=False)
     out |= reporting_only(ctx, written.astype("str"))
     out |= in_ranges(df["coded_hcpcs"], ctx.config.price_placeholder.token_charge_codes)
     out |= df["revenue_code"].isin(cfg.no_bill_revenue_codes).fillna(False)
@@ -245,18 +248,28 @@ def by_design(ctx: Context) -> pd.Series:
 
 
 def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """Whether the text holds one of the words, not inside a longer word or code."""
     pattern = "|".join(re.escape(w) for w in words)
-    hit = text.str.upper().str.contains(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])", regex=True)
+    # The neighbours are matched, not looked around: the same lines (a search only asks
+    # whether a match exists), but a pattern Arrow's RE2 runs over the column instead of
+    # Python's re line by line (pandas still falls back to re where they would differ).
+    hit = text.str.upper().str.contains(
+        rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|\Z)", regex=True
+    )
     return hit.fillna(False).astype(bool)
 
 
 def _policy_group(ctx: Context) -> pd.Series:
     """The group whose pricing policy a line shares: its revenue-code family (025x), else its
     department, else the whole file ('')."""
+    known = getattr(ctx, "_price_policy_group", None)
+    if known is not None:  # asked six times a run (PRICE-MISSING, PRICE-ZERO)
+        return known
     df = ctx.frame
     rev = "revenue codes " + df["revenue_code"].str[:3] + "x"
     dept = "department " + df["department"]
-    return rev.fillna(dept).fillna("").astype("str")
+    ctx._price_policy_group = rev.fillna(dept).fillna("").astype("str")
+    return ctx._price_policy_group
 
 
 def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -270,9 +283,23 @@ def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Se
     flag, 'NO CHARGE') has documented its policy and is not reported."""
     cfg = ctx.config.price
     key = _policy_group(ctx)
-    size = ctx.active.groupby(key).transform("sum")
+    size, service = _service_lines(ctx)
     count = price.groupby(key).transform("sum")
     norm = (size >= cfg.group_min_lines) & (count >= cfg.group_share * size)
+    alone = hit & service & ~norm
+    unexplained = hit.groupby(key).transform("sum")
+    norm &= unexplained * 2 >= count
+    return alone.astype(bool), (hit & norm).astype(bool)
+
+
+def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """(active lines in the line's policy group, whether the line bills a service code no
+    line charges): the same for PRICE-MISSING and PRICE-ZERO, worked out once per run."""
+    known = getattr(ctx, "_price_service_lines", None)
+    if known is not None:
+        return known
+    cfg = ctx.config.price
+    size = ctx.active.groupby(_policy_group(ctx)).transform("sum")
     code = ctx.frame["coded_hcpcs"]
     service = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
     service &= ~in_ranges(code, cfg.item_codes)
@@ -283,11 +310,9 @@ def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Se
     # (employee health, intra-operative, add-on, research), so only a code no line charges is
     # a charge given away.
     charged = ctx.active & (ctx.lines.prices.fillna(0) > 0).any(axis=1)
-    service &= ~code.isin(set(code[charged].dropna()))
-    alone = hit & service & ~norm
-    unexplained = hit.groupby(key).transform("sum")
-    norm &= unexplained * 2 >= count
-    return alone.astype(bool), (hit & norm).astype(bool)
+    service &= ~code.isin(code[charged].dropna().unique())
+    ctx._price_service_lines = (size, service)
+    return ctx._price_service_lines
 
 
 def _current(ctx: Context, code: pd.Series) -> pd.Series:
@@ -411,18 +436,16 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     setting = df["setting"].str.strip().str.upper().fillna("")
     words = ctx.config.price_inconsistent.bilateral_words
     bilateral = _has_words(df["description"], words) if words else pd.Series(False, index=df.index)
-    side = bilateral.map({True: " bilateral", False: ""})
+    side = pd.Series(np.where(bilateral, " bilateral", ""), index=df.index, dtype="str")
     sent = ctx.config.price_inconsistent.send_out_words
     if sent:
         sends = _has_words(df["description"], sent)
-        side = side + sends.map({True: " send-out", False: ""})
+        side = side + pd.Series(np.where(sends, " send-out", ""), index=df.index, dtype="str")
     # A description that states a duration ('30 MIN', '1 HR') prices that session length: a
     # 60-minute group session is not like a 15-minute one under the same per-session code.
-    spans = df["description"].str.upper().str.findall(_DURATION)
-    span = spans.map(lambda found: _span_text(found) if isinstance(found, list) else "")
-    side = side + span
-    place = setting.map(lambda v: f" ({v.lower()})" if v else "")
-    label = code + mods.map(lambda m: f" {m}" if m else "") + side + place
+    side = side + _spans(df["description"])
+    place = per_value(setting, lambda s: s.map(lambda v: f" ({v.lower()})" if v else ""))
+    label = code + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else "")) + side + place
     out = []
     for col in charge_columns(ctx):
         price = ctx.lines.prices[col]
@@ -435,6 +458,8 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         stats = stats[stats["min"] != stats["max"]]
         if stats.empty:
             continue
+        # Rows are listed only for the groups whose prices differ.
+        key = key[key.isin(stats.index)]
         rows = key.index.to_series(index=key.index).groupby(key, sort=False)
         first = rows.min().reindex(stats.index)
         listed = rows.agg(_rows_text).reindex(stats.index)
@@ -464,6 +489,16 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
 
 
 _DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*(MINUTES|MINS|MIN|HOURS|HRS|HR|HOUR)\b")
+
+
+def _spans(description: pd.Series) -> pd.Series:
+    """' 30 min', ' 1 hr 30 min' for each duration a description states, else ''."""
+    upper = description.str.upper()
+    # Every duration names MIN, HR or HOUR: Python's re runs only on those descriptions.
+    maybe = upper.str.contains("MIN|HR|HOUR", regex=True).fillna(False).astype(bool)
+    found = upper[maybe].str.findall(_DURATION)
+    span = found.map(lambda f: _span_text(f) if isinstance(f, list) else "")
+    return span.astype("str").reindex(description.index, fill_value="")
 
 
 def _span_text(found: list[tuple[str, str]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import code_family, fmt_price, why_family
+from .common import code_family, fmt_price, per_value, why_family
 from .registry import INVALID_CODES, MISMATCH, MISSING_HCPCS, Context, Fire, rule
 
 
@@ -133,6 +133,16 @@ _CONFLICTS = [
 ]
 
 
+def _conflict_reason(mods: pd.Series) -> pd.Series:
+    reason = pd.Series("", index=mods.index, dtype="str")
+    for pattern, label in _CONFLICTS:
+        hit = mods.str.match(pattern).fillna(False)
+        reason = reason.mask(hit & reason.eq(""), label).mask(
+            hit & reason.ne(""), reason + "; " + label
+        )
+    return reason
+
+
 def _modifier_col(df: pd.DataFrame) -> pd.Series:
     return df["modifiers_col"].fillna(df["hcpcs_col"])
 
@@ -146,12 +156,7 @@ def _modifier_col(df: pd.DataFrame) -> pd.Series:
 def modifier_conflict(ctx: Context) -> list[Fire]:
     df = ctx.frame
     mods = df["coded_modifiers"]
-    reason = pd.Series("", index=df.index, dtype="str")
-    for pattern, label in _CONFLICTS:
-        hit = mods.str.match(pattern).fillna(False)
-        reason = reason.mask(hit & reason.eq(""), label).mask(
-            hit & reason.ne(""), reason + "; " + label
-        )
+    reason = per_value(mods, _conflict_reason)
     conflict = ctx.active & reason.ne("")
     return [
         Fire(
