@@ -129,6 +129,41 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
+def _word_text(word: str) -> str:
+    return " ".join(_word_tokens(word))
+
+
+# Joins the texts of normalize_many: a character no description or descriptor holds (checked;
+# a text holding it is normalised on its own), neither a letter, a digit nor a space.
+_SEP = "\x00"
+_WORD_OR_SEP = re.compile(r"[A-Z0-9]+|\x00")
+
+
+def normalize_many(texts: list[str]) -> list[str]:
+    """normalize of each text (the same strings), for tens of thousands at once: the
+    abbreviation table is applied in one pass over the texts joined, the words found in one
+    more, and each distinct word is looked up once. A phrase never spans two texts: the
+    separator is not a letter or a digit, so a phrase's word-boundary checks see at it what
+    they see at a text's end."""
+    texts = [str(t) for t in texts]
+    distinct = [t for t in dict.fromkeys(texts) if _SEP not in t]
+    pattern, phrases, words, noise = _table()
+    upper = pattern.sub(lambda m: phrases[m.group(0)], _SEP.join(distinct).upper())
+    found = _WORD_OR_SEP.findall(upper)
+    # Most words stand for themselves: only a word of the table, a noise word or one starting
+    # with a digit ('2V') is read by _word_text.
+    table = dict.fromkeys(found)
+    for w in table:
+        table[w] = w if (w not in words and w not in noise and not w[0].isdigit()) else None
+    for w in [w for w, v in table.items() if v is None]:
+        table[w] = _word_text(w)
+    table[_SEP] = _SEP
+    joined = " ".join(filter(None, map(table.__getitem__, found)))
+    done = dict(zip(distinct, (part.strip() for part in joined.split(_SEP)), strict=True))
+    return [done[t] if t in done else normalize(t) for t in texts]
+
+
+@lru_cache(maxsize=200_000)
 def text_terms(text: str) -> Terms:
     """key_terms of a description or descriptor as written (Terms is immutable: cached)."""
     return key_terms(tokens(text), text)
@@ -508,7 +543,7 @@ def _build_catalog(ref: Reference, config: Config, as_of: dt.date) -> Catalog:
     return Catalog(
         table["code"].tolist(),
         table["text"].tolist(),
-        [normalize(t) for t in table["text"]],
+        normalize_many(table["text"].tolist()),
         [None if pd.isna(f) else f for f in family],
     )
 
@@ -716,8 +751,8 @@ def local_index(coded: pd.DataFrame) -> dict[str, tuple[str, str]]:
     local: dict[str, tuple[str, str]] = {}
     charges = coded["charge_code"].fillna("(no charge code)").tolist()
     descs, codes = coded["description"].tolist(), coded["coded_hcpcs"].tolist()  # one conversion
-    for desc, code, charge in zip(descs, codes, charges, strict=True):
-        local.setdefault(normalize(desc), (code, charge))
+    for key, code, charge in zip(normalize_many(descs), codes, charges, strict=True):
+        local.setdefault(key, (code, charge))
     local.pop("", None)
     return local
 
@@ -804,7 +839,13 @@ def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
 
 
 def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
-    a, b = text_terms(desc), text_terms(text)
+    b = text_terms(text)
+    if not (b.contrast or b.side or b.views or b.purpose or b.extent):
+        # Only terms both texts state are compared (conflicts without body and modality): a
+        # descriptor stating none of them conflicts with no description, which need not be
+        # read (most lines: a 100,000-line file has some 36,000 distinct pairs).
+        return []
+    a = text_terms(desc)
     # Body part is not compared with the line's own code: hand-checked on the real files it was
     # wrong far more often than right (aortogram vs abdomen, skull vs orbit/ear/fossa, internal
     # mammary artery vs chest). It still decides which code may be named instead.
