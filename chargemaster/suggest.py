@@ -159,7 +159,8 @@ def normalize_many(texts: list[str]) -> list[str]:
         table[w] = _word_text(w)
     table[_SEP] = _SEP
     joined = " ".join(filter(None, map(table.__getitem__, found)))
-    done = dict(zip(distinct, (part.strip() for part in joined.split(_SEP)), strict=True))
+    parts = [part.strip() for part in joined.split(_SEP)] if distinct else []
+    done = dict(zip(distinct, parts, strict=True))
     return [done[t] if t in done else normalize(t) for t in texts]
 
 
