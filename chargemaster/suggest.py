@@ -23,7 +23,7 @@ from . import findings as F
 from .config import Config
 from .prepare import Lines
 from .refcheck import code_status
-from .reference import Reference, isin
+from .reference import Reference, isin, per_value
 from .rules import code_family
 
 MAX_CANDIDATES = 3
@@ -148,20 +148,26 @@ def normalize_many(texts: list[str]) -> list[str]:
     texts = [str(t) for t in texts]
     distinct = [t for t in dict.fromkeys(texts) if _SEP not in t]
     pattern, phrases, words, noise = _table()
-    upper = pattern.sub(lambda m: phrases[m.group(0)], _SEP.join(distinct).upper())
-    found = _WORD_OR_SEP.findall(upper)
-    # Most words stand for themselves: only a word of the table, a noise word or one starting
-    # with a digit ('2V') is read by _word_text.
-    table = dict.fromkeys(found)
-    for w in table:
-        table[w] = w if (w not in words and w not in noise and not w[0].isdigit()) else None
-    for w in [w for w, v in table.items() if v is None]:
-        table[w] = _word_text(w)
-    table[_SEP] = _SEP
-    joined = " ".join(filter(None, map(table.__getitem__, found)))
-    parts = [part.strip() for part in joined.split(_SEP)] if distinct else []
-    done = dict(zip(distinct, parts, strict=True))
+    table = {_SEP: _SEP}
+    done: dict[str, str] = {}
+    # A chunk at a time: the words of a million lines at once would be millions of strings.
+    for start in range(0, len(distinct), _CHUNK):
+        chunk = distinct[start : start + _CHUNK]
+        upper = pattern.sub(lambda m: phrases[m.group(0)], _SEP.join(chunk).upper())
+        found = _WORD_OR_SEP.findall(upper)
+        # Most words stand for themselves: only a word of the table, a noise word or one
+        # starting with a digit ('2V') is read by _word_text.
+        for w in dict.fromkeys(found):
+            if w not in table:
+                plain = w not in words and w not in noise and not w[0].isdigit()
+                table[w] = w if plain else _word_text(w)
+        joined = " ".join(filter(None, map(table.__getitem__, found)))
+        parts = [part.strip() for part in joined.split(_SEP)]
+        done.update(zip(chunk, parts, strict=True))
     return [done[t] if t in done else normalize(t) for t in texts]
+
+
+_CHUNK = 20_000
 
 
 @lru_cache(maxsize=200_000)
@@ -832,6 +838,10 @@ def suggest_findings(
 def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     """The official descriptor of each code: for Level II the long one (not abbreviated),
     else Addendum B's short descriptor; NA when none is known."""
+    return per_value(codes, lambda values: _code_descriptors(values, ref, as_of))
+
+
+def _code_descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     status = code_status(codes, ref, as_of)
     long = ref.level2["long_description"]
     in_l2 = isin(codes, long.index) & codes.str.fullmatch(r"[A-Z]\d{4}").fillna(False)
@@ -839,14 +849,20 @@ def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     return text.where(in_l2).fillna(status["descriptor"])
 
 
-def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
+def _states_compared(text) -> bool:
+    """Whether a descriptor states a term _conflict_reasons compares. Only terms both texts
+    state are compared (conflicts without body and modality): a descriptor stating none of
+    them conflicts with no description, which then need not be read (most lines)."""
+    if not isinstance(text, str):
+        return False
     b = text_terms(text)
-    if not (b.contrast or b.side or b.views or b.purpose or b.extent):
-        # Only terms both texts state are compared (conflicts without body and modality): a
-        # descriptor stating none of them conflicts with no description, which need not be
-        # read (most lines: a 100,000-line file has some 36,000 distinct pairs).
+    return bool(b.contrast or b.side or b.views or b.purpose or b.extent)
+
+
+def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
+    if not _states_compared(text):
         return []
-    a = text_terms(desc)
+    a, b = text_terms(desc), text_terms(text)
     # Body part is not compared with the line's own code: hand-checked on the real files it was
     # wrong far more often than right (aortogram vs abdomen, skull vs orbit/ear/fossa, internal
     # mammary artery vs chest). It still decides which code may be named instead.
@@ -886,7 +902,13 @@ def _conflicts(
     if active.empty:
         return F.empty()
     codes = active["coded_hcpcs"].astype("str")
-    # No descriptor known (CPT without Addendum B): nothing to compare.
+    text = _descriptors(codes, ref, as_of)
+    # No descriptor known (CPT without Addendum B), or one stating none of the terms compared
+    # (see _conflict_reasons): nothing to compare. Most lines go here, before any is read.
+    compared = per_value(text, lambda texts: texts.map(_states_compared).astype(bool))
+    if not compared.any():
+        return F.empty()
+    active, codes, text = active[compared], codes[compared], text[compared]
     mods = (
         active["modifiers"].fillna("").astype("str")
         if "modifiers" in active
@@ -896,7 +918,7 @@ def _conflicts(
     pairs = pd.DataFrame(
         {
             "desc": active["description"],
-            "text": _descriptors(codes, ref, as_of),
+            "text": text,
             "code": codes,
             "family": fam.astype("object").where(fam.notna(), None),
             "mods": mods,

@@ -13,7 +13,19 @@ from ..reference import CPT_RE, UNLISTED, per_value
 
 
 def fmt_price(p: pd.Series) -> pd.Series:
-    return p.map(lambda v: f"{v:,.2f}" if v == v else "").astype("str")
+    """'1,234.50' for each price, '' where blank."""
+    if p.dtype != np.float64:
+        return p.map(_price_text).astype("str")
+    # Formatted once per distinct price (a chargemaster repeats its prices), told apart by
+    # their bits: -0.0 and 0.0 print differently.
+    bits = np.ascontiguousarray(p.to_numpy()).view(np.int64)
+    codes, uniques = pd.factorize(bits)
+    texts = np.array([_price_text(v) for v in uniques.view(np.float64).tolist()], dtype=object)
+    return pd.Series(texts[codes], index=p.index, dtype="str")
+
+
+def _price_text(v) -> str:
+    return f"{v:,.2f}" if v == v else ""
 
 
 def in_ranges(code: pd.Series, ranges: tuple[str, ...]) -> pd.Series:
