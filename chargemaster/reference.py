@@ -58,9 +58,10 @@ def per_value(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Ser
     """``fn`` (an elementwise check of a column, giving a Series or a DataFrame over it) worked
     out once per distinct value and spread back over the lines: a chargemaster repeats its
     codes (100,000 lines carry some 8,000). NA is one of the values, so ``fn`` answers for it
-    as it would on the whole column."""
+    as it would on the whole column. Values equal as Python objects (1100 and 1100.0 in an
+    object column) are one value: meant for text checks, where neither is text."""
     codes, uniques = pd.factorize(values.array, use_na_sentinel=False)
-    return fn(pd.Series(uniques)).take(codes).set_axis(values.index)
+    return fn(pd.Series(uniques, dtype=values.dtype)).take(codes).set_axis(values.index)
 
 
 def isin(values: pd.Series, members) -> pd.Series:
