@@ -351,3 +351,60 @@ def test_g_codes_read_from_descriptions_only_where_one_can_be():
     fast = upper.where(maybe).str.extract(C._DESC_GCODE, expand=False)
     assert fast.fillna("<na>").tolist() == plain.fillna("<na>").tolist()
     assert fast.iloc[:2].tolist() == ["G9168", "G8991"]
+
+
+def _addendum_b(tmp_path, name: str, rows: list[tuple[str, str, str]]):
+    path = tmp_path / name
+    body = "".join(f"{c},{d},{s}\n" for c, d, s in rows)
+    path.write_text("HCPCSCode,ShortDescriptor,StatusIndicator\n" + body)
+    return path
+
+
+def test_current_and_reporting_only_per_code_match_the_whole_column(tmp_path):
+    from chargemaster.rules.registry import Context
+
+    old = _addendum_b(
+        tmp_path,
+        "OPPS_AddendumB_2025_January.csv",
+        [("99213", "Office visit", "V"), ("11100", "Biopsy skin", "T"), ("0001F", "Qual", "M")],
+    )
+    new = _addendum_b(
+        tmp_path,
+        "OPPS_AddendumB_2026_April.csv",
+        [("99213", "Office visit", "V"), ("0001F", "Qual", "M"), ("G0008", "Flu admin", "B")],
+    )
+    ref = load_reference(addendum_b=[old, new])
+    code = _series(AWKWARD + ["11100", "0001F", "G0008", "99213", "A0021"])
+    config = load_config(None)
+    for day in (dt.date(2025, 2, 1), dt.date(2026, 5, 1)):
+        ctx = Context(None, config, ref, day, set())
+        assert C._current(ctx, code).equals(C._current_codes(ctx, code))
+        assert C.reporting_only(ctx, code).equals(C._reporting_only_codes(ctx, code))
+    ctx = Context(None, config, ref, dt.date(2026, 5, 1), set())
+    current = dict(zip(code, C._current(ctx, code), strict=True))
+    assert current["99213"] and not current["11100"]  # dropped from the later release
+    assert C.reporting_only(ctx, code)[code.eq("0001F").to_numpy()].all()
+
+
+def test_per_class_descriptions_found_only_where_the_letters_are():
+    from chargemaster.feeschedule import _PER_CLASS, _per_class
+
+    texts = [
+        "DRUG SCREEN EA CLASS",
+        "drug screen per drug class",
+        "DRUG SCR PER CLASSES",
+        "EACH  CLASS",
+        "EACLASS",
+        "PER CLAſS",  # long s: an 's' to re.IGNORECASE
+        "CLASS EA",
+        "MIDDLE CLASS",
+        "",
+        None,
+        "PER\nCLASS",
+        "ÉACH CLASS",
+    ]
+    for dtype in ("str", "object"):
+        desc = _series(texts, dtype)
+        plain = desc.fillna("").str.contains(_PER_CLASS).astype(bool)
+        assert _per_class(desc).tolist() == plain.tolist()
+    assert _per_class(_series(texts)).tolist()[:8] == [True] * 6 + [False, False]

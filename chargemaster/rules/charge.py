@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..normalize import HCPCS_RE
+from ..reference import isin
 from .common import fmt_price, in_ranges, is_noc, per_value
 from .registry import PRICES, Context, Fire, rule
 
@@ -319,18 +320,22 @@ def _current(ctx: Context, code: pd.Series) -> pd.Series:
     """False for a code the loaded reference shows is not billable on the as-of date (unknown,
     deleted): the code is the line's finding (HCPCS-UNKNOWN, HCPCS-DELETED), and a line kept
     under a dead code is mostly a retired one whose zero price says so."""
+    return per_value(code, lambda values: _current_codes(ctx, values))
+
+
+def _current_codes(ctx: Context, code: pd.Series) -> pd.Series:
     ref = ctx.reference
     ok = pd.Series(True, index=code.index)
     if ref is None or ref.cpt is None:
         return ok
     cpt = code.str.fullmatch(r"\d{4}[0-9A-Z]").fillna(False).astype(bool)
-    known = code.isin(ref.cpt.index)
+    known = isin(code, ref.cpt.index)
     if ref.history is not None:
         state = ref.history.state(ctx.as_of)
         dead = state["deleted"] | state["discontinued"]
         known &= ~code.map(dead.astype(bool)).astype("boolean").fillna(False).astype(bool)
     level2 = code.str.fullmatch(r"[A-Z]\d{4}").fillna(False).astype(bool)
-    return (ok & ~(cpt & ~known) & ~(level2 & ~code.isin(ref.level2.index))).astype(bool)
+    return (ok & ~(cpt & ~known) & ~(level2 & ~isin(code, ref.level2.index))).astype(bool)
 
 
 def _group_fire(
@@ -370,6 +375,10 @@ def _group_fire(
 def reporting_only(ctx: Context, code: pd.Series) -> pd.Series:
     """Codes that only report (CPT Category II, functional-limitation and quality G-codes, OPPS
     status M/E1/B where Addendum B is loaded): a 0.01 charge on them is normal practice."""
+    return per_value(code, lambda values: _reporting_only_codes(ctx, values))
+
+
+def _reporting_only_codes(ctx: Context, code: pd.Series) -> pd.Series:
     cfg = ctx.config.price_placeholder
     hit = in_ranges(code, cfg.reporting_only_codes)
     ref = ctx.reference

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import CodeFamily
-from ..reference import CPT_RE, UNLISTED, per_value
+from ..reference import CPT_RE, UNLISTED, isin, per_value
 
 
 def fmt_price(p: pd.Series) -> pd.Series:
@@ -90,7 +90,7 @@ def is_noc(code: pd.Series, reference) -> pd.Series:
 
 
 def _is_noc(code: pd.Series, reference) -> pd.Series:
-    hit = code.isin(reference.noc)
+    hit = isin(code, reference.noc)
     if reference.cpt is not None:
         desc = reference.cpt["short_description"].reindex(code.fillna("")).set_axis(code.index)
         unlisted = desc.str.contains(UNLISTED, regex=True).fillna(False)  # reference.py
