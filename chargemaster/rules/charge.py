@@ -237,15 +237,21 @@ def by_design(ctx: Context) -> pd.Series:
     if cfg.no_charge_descriptions:
         out |= _has_words(df["description"], cfg.no_charge_descriptions)
     out |= reporting_only(ctx, df["coded_hcpcs"])
-    upper = df["description"].str.upper()
-    # Python's re (the look-behind) only on the descriptions holding a G and four digits.
-    maybe = upper.str.contains(r"G\d{4}", regex=True).fillna(False).astype(bool)
-    written = upper.where(maybe).str.extract(_DESC_GCODE, expand=False)
-    out |= reporting_only(ctx, written.astype("str"))
+    out |= reporting_only(ctx, _written_gcodes(df["description"]).astype("str"))
     out |= in_ranges(df["coded_hcpcs"], ctx.config.price_placeholder.token_charge_codes)
     out |= df["revenue_code"].isin(cfg.no_bill_revenue_codes).fillna(False)
     ctx._price_by_design = out.astype(bool)
     return ctx._price_by_design
+
+
+def _written_gcodes(description: pd.Series) -> pd.Series:
+    """The G-code a description names, else NA."""
+    upper = description.str.upper()
+    # Python's re (the look-behind) only on the descriptions holding a G and four digits; the
+    # digits as ASCII or any non-ASCII character (Python's \d takes every Unicode digit), so
+    # Arrow's RE2 finds them even in a file holding accents.
+    maybe = upper.str.contains(r"G(?:[0-9]|[^\x00-\x7f]){4}", regex=True)
+    return upper.where(maybe.fillna(False).astype(bool)).str.extract(_DESC_GCODE, expand=False)
 
 
 def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
@@ -311,7 +317,10 @@ def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
     # (employee health, intra-operative, add-on, research), so only a code no line charges is
     # a charge given away.
     charged = ctx.active & (ctx.lines.prices.fillna(0) > 0).any(axis=1)
-    service &= ~code.isin(code[charged].dropna().unique())
+    # Compared as factor numbers: the same codes, without building a set of texts.
+    ids, _ = pd.factorize(code.array)
+    billed = np.unique(ids[charged.to_numpy(dtype=bool) & (ids >= 0)])
+    service &= ~pd.Series(np.isin(ids, billed), index=code.index)
     ctx._price_service_lines = (size, service)
     return ctx._price_service_lines
 
