@@ -584,7 +584,8 @@ class Suggester:
         codes = pd.Series(sorted({c for c, _ in self.local.values()}), dtype="str")
         fams = code_family(codes, self.config.code_families)
         self._local_family = {
-            c: (None if pd.isna(f) else f) for c, f in zip(codes, fams, strict=True)
+            c: (None if pd.isna(f) else f)
+            for c, f in zip(codes.tolist(), fams.tolist(), strict=True)
         }
         derived = self.catalog.derived
         self._pools: dict[frozenset, tuple[list[int], list[str]]] = derived.setdefault("pools", {})
@@ -859,6 +860,29 @@ def _states_compared(text) -> bool:
     return bool(b.contrast or b.side or b.views or b.purpose or b.extent)
 
 
+# A word without which key_terms states none of contrast, side, purpose and extent (views
+# also come from _VIEWS on the text as written).
+_TERM_WORDS = frozenset(
+    {"CONTRAST", "WITH", "WITHOUT", "BILATERAL", "UNILATERAL", "LEFT", "RIGHT", "VIEW"}
+    | {"SCREENING", "DIAGNOSTIC", "COMPLETE", "LIMITED"}
+)
+
+
+def _states_compared_many(texts: pd.Series) -> pd.Series:
+    """_states_compared of each text; key terms are read only for texts holding a word (or a
+    view count) they could come from, found for all texts at once by normalize_many."""
+    values = texts.tolist()
+    known = [t for t in values if isinstance(t, str)]
+    words = dict(zip(known, normalize_many(known), strict=True))
+    out = [
+        isinstance(t, str)
+        and bool(not _TERM_WORDS.isdisjoint(words[t].split()) or (t and _VIEWS.search(t.upper())))
+        and _states_compared(t)
+        for t in values
+    ]
+    return pd.Series(out, index=texts.index, dtype=bool)
+
+
 def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
     if not _states_compared(text):
         return []
@@ -905,7 +929,7 @@ def _conflicts(
     text = _descriptors(codes, ref, as_of)
     # No descriptor known (CPT without Addendum B), or one stating none of the terms compared
     # (see _conflict_reasons): nothing to compare. Most lines go here, before any is read.
-    compared = per_value(text, lambda texts: texts.map(_states_compared).astype(bool))
+    compared = per_value(text, _states_compared_many)
     if not compared.any():
         return F.empty()
     active, codes, text = active[compared], codes[compared], text[compared]

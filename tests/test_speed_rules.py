@@ -407,3 +407,16 @@ def test_per_class_descriptions_found_only_where_the_letters_are():
         plain = desc.fillna("").str.contains(_PER_CLASS).astype(bool)
         assert _per_class(desc).tolist() == plain.tolist()
     assert _per_class(_series(texts)).tolist()[:8] == [True] * 6 + [False, False]
+
+
+def test_descriptors_read_for_key_terms_only_where_a_term_word_is():
+    ref = bundled()
+    texts = list(ref.level2["long_description"].dropna().iloc[::3])
+    texts += list(ref.level2["short_description"].dropna().iloc[::3])
+    texts += ["Ct head/brain w/o dye", "Mri brain stem w/o & w/dye", "X-ray exam knee 3"]
+    texts += ["XR CHEST 2V", "Shoulder 2/>", "MRI BRAIN W WO", "CT ABD W", "US BREAST LT LTD"]
+    texts += ["<4VIEWS", "MAMMO SCREEN", "", None, "CT HEAD WO-RIGHT", "Knee 1 or 2 views"]
+    series = _series(texts, "object")
+    expected = [S._states_compared(t) for t in texts]
+    assert S._states_compared_many(series).tolist() == expected
+    assert 100 < sum(expected) < len(texts) - 100

@@ -443,12 +443,15 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     """Like with like: same code, modifiers, revenue code and price column, active facility
     lines; one finding per group, on its first line."""
     df = ctx.frame
+    facility = df["family"].ne("professional_fees").fillna(True)
+    # Without a revenue code a line has nothing to be like: department text is too coarse.
+    base = ctx.active & facility & df["revenue_code"].notna()
+    base &= inconsistent_scope(ctx, df["coded_hcpcs"])
+    # Only the lines compared are read (a group's label and key come from its own lines).
+    df = df[base.to_numpy()]
     code, mods = df["coded_hcpcs"], df["coded_modifiers"].fillna("")
     rev = df["revenue_code"]
     rev_text = "revenue code " + rev
-    facility = df["family"].ne("professional_fees").fillna(True)
-    # Without a revenue code a line has nothing to be like: department text is too coarse.
-    base = ctx.active & facility & rev.notna() & inconsistent_scope(ctx, code)
     # Like with like also means the same setting (inpatient and outpatient rows of one item)
     # and the same side: a bilateral exam described in words costs more than a one-sided one.
     setting = df["setting"].str.strip().str.upper().fillna("")
@@ -464,13 +467,14 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     side = side + _spans(df["description"])
     place = per_value(setting, lambda s: s.map(lambda v: f" ({v.lower()})" if v else ""))
     label = code + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else "")) + side + place
+    like = code + "|" + mods + "|" + rev + "|" + setting + "|" + side
     out = []
     for col in charge_columns(ctx):
-        price = ctx.lines.prices[col]
-        take = base & (price > 0).fillna(False)
+        price = ctx.lines.prices[col].reindex(df.index)
+        take = (price > 0).fillna(False)
         if not take.any():
             continue
-        key = (code + "|" + mods + "|" + rev + "|" + setting + "|" + side)[take]
+        key = like[take]
         grouped = price[take].groupby(key, sort=False)
         stats = grouped.agg(["min", "max", "size"])
         stats = stats[stats["min"] != stats["max"]]
@@ -482,7 +486,7 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         first = rows.min().reindex(stats.index)
         listed = rows.agg(_rows_text).reindex(stats.index)
         at = pd.Index(first.to_numpy())
-        mask = pd.Series(df.index.isin(at), index=df.index)
+        mask = pd.Series(ctx.frame.index.isin(at), index=ctx.frame.index)
 
         def on_rows(values: pd.Series, at: pd.Index = at) -> pd.Series:
             return pd.Series(values.to_numpy(), index=at)
