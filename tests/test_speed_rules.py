@@ -420,3 +420,10 @@ def test_descriptors_read_for_key_terms_only_where_a_term_word_is():
     expected = [S._states_compared(t) for t in texts]
     assert S._states_compared_many(series).tolist() == expected
     assert 100 < sum(expected) < len(texts) - 100
+
+
+def test_revenue_code_lists_per_value_match_the_whole_column():
+    rev = _series(["0320", "0321", "320", "0350", "0610", "", None, "03200", "0٣20", "0320"])
+    for codes in (("032", "0350"), ("0610",), ()):
+        assert K._in_revenue_codes(rev, codes).equals(K._revenue_codes_in(rev, codes))
+    assert K._in_revenue_codes(rev, ("032",)).tolist()[:3] == [True, True, False]
