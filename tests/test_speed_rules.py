@@ -427,3 +427,19 @@ def test_revenue_code_lists_per_value_match_the_whole_column():
     for codes in (("032", "0350"), ("0610",), ()):
         assert K._in_revenue_codes(rev, codes).equals(K._revenue_codes_in(rev, codes))
     assert K._in_revenue_codes(rev, ("032",)).tolist()[:3] == [True, True, False]
+
+
+def test_no_catalog_or_local_index_when_nothing_needs_them(check, monkeypatch):
+    from conftest import line
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the suggester was built for a file with nothing to suggest")
+
+    monkeypatch.setattr(S, "build_suggester", refuse)
+    rows = [line(), line(code="30010002", desc="BASIC METABOLIC PANEL", hcpcs="80048")]
+    pairs, result = check(rows)
+    assert result.suggestions is not None and result.suggestions.empty
+    assert not {r for r, _ in pairs} & {"HCPCS-SUGGESTED", "DESCRIPTION-CODE-CONFLICT"}
+    # A line to suggest for builds it.
+    with pytest.raises(AssertionError, match="nothing to suggest"):
+        check([line(hcpcs="", desc="CBC W AUTO DIFF")])
