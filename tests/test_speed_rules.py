@@ -430,7 +430,7 @@ def test_revenue_code_lists_per_value_match_the_whole_column():
 
 
 def test_no_catalog_or_local_index_when_nothing_needs_them(check, monkeypatch):
-    from conftest import line
+    from tests.conftest import line
 
     def refuse(*args, **kwargs):
         raise AssertionError("the suggester was built for a file with nothing to suggest")
