@@ -443,3 +443,16 @@ def test_no_catalog_or_local_index_when_nothing_needs_them(check, monkeypatch):
     # A line to suggest for builds it.
     with pytest.raises(AssertionError, match="nothing to suggest"):
         check([line(hcpcs="", desc="CBC W AUTO DIFF")])
+
+
+def test_configured_words_with_any_punctuation_search_the_same():
+    # A word in the configuration may hold any punctuation: its escape must mean the same to
+    # Arrow's RE2 as to Python's re (an escape RE2 refused would stop the run).
+    import string
+
+    texts = [f"A{c}B" for c in string.punctuation + " \t"] + ["XA&B", "A&BX", "A&B.", None, ""]
+    text = _series(texts)
+    for c in string.punctuation + " \t":
+        words = (f"A{c}B", "NO CHARGE")
+        assert C._has_words(text, words).tolist() == _has_words_plain(text, words).tolist(), c
+    assert C._has_words(text, ("A&B",)).tolist().count(True) == 2
