@@ -540,7 +540,9 @@ def region_groups(words: list[str]) -> tuple[frozenset[str], ...]:
     which includes the pelvis; 'RIBS BI W/CXR' is 71111)."""
     table = _body_table()
     groups, included = [], False
-    for w in words:
+    for i, w in enumerate(words):
+        if i and words[i - 1] == "NON":
+            continue  # 'CT ANGIO CHEST (NON-CORON)': the region the exam leaves out
         if w in ("WITH", "WITHOUT"):
             included = True
         elif w == "CONTRAST":

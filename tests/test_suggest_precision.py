@@ -119,6 +119,15 @@ def test_a_local_line_for_fewer_regions_is_not_offered_either():
     assert "74177" not in codes_for(s, "CT CHEST ABDOMEN PELVIS W CONTRAST", "ct")
 
 
+def test_regions_included_or_left_out_need_no_code_of_their_own():
+    s = make_suggester(
+        {"73502": ["X-ray exam hip uni 2-3 views"], "71275": ["Ct angiography chest"]},
+        "radiology",
+    )
+    assert codes_for(s, "XR HIP UNI W/WO PELVIS 2-3 VW", "radiology")[:1] == ["73502"]
+    assert codes_for(s, "CT ANGIO, CHEST (NON-CORON), INCL IMG PROC", "ct")[:1] == ["71275"]
+
+
 def test_renal_and_bladder_ultrasound_is_one_retroperitoneal_exam():
     s = make_suggester({"76770": ["Us exam abdo back wall comp retroperitoneal"]}, "radiology")
     assert codes_for(s, "US RENAL BLADDER COMPLETE", "imaging")[:1] == ["76770"]
