@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
@@ -915,7 +916,9 @@ def suggest_findings(
             "row",
         ].dropna()
     )
-    suggester = build_suggester(lines, ref, config, as_of, {int(r) for r in bad})
+    # Built on first use: a file with no uncoded ancillary line to suggest for and no
+    # description conflicting with its code's descriptor needs neither catalog nor local index.
+    suggester = cache(lambda: build_suggester(lines, ref, config, as_of, {int(r) for r in bad}))
     out: list[pd.DataFrame] = []
     missing = found["rule"].eq("HCPCS-MISSING")
     rows = found.loc[missing, "row"].astype(int).tolist()
@@ -925,7 +928,7 @@ def suggest_findings(
         desc, fam = frame.at[row, "description"], frame.at[row, "family"]
         items.append((row, desc, None if pd.isna(fam) else fam))
     items = [it for it in items if not pd.isna(it[1])]
-    results = suggester.candidates_many([(d, f) for _, d, f in items])
+    results = suggester().candidates_many([(d, f) for _, d, f in items]) if items else []
     suggested = {}
     for (row, desc, _), cands in zip(items, results, strict=True):
         if not cands:
@@ -1060,7 +1063,11 @@ SAME_EXAM = 60
 
 
 def _conflicts(
-    lines: Lines, suggester: Suggester, ref: Reference, as_of: dt.date, config: Config
+    lines: Lines,
+    make_suggester: Callable[[], Suggester],
+    ref: Reference,
+    as_of: dt.date,
+    config: Config,
 ) -> pd.DataFrame:
     """DESCRIPTION-CODE-CONFLICT: description vs the code's official descriptor."""
     frame = lines.frame
@@ -1100,6 +1107,7 @@ def _conflicts(
     if pairs.empty:
         return F.empty()
     families = frame["family"].reindex(pairs.index)
+    suggester = make_suggester()
     found = suggester.candidates_many(
         [(d, None if pd.isna(f) else f) for d, f in zip(pairs["desc"], families, strict=True)],
         limit=10,

@@ -420,3 +420,39 @@ def test_descriptors_read_for_key_terms_only_where_a_term_word_is():
     expected = [S._states_compared(t) for t in texts]
     assert S._states_compared_many(series).tolist() == expected
     assert 100 < sum(expected) < len(texts) - 100
+
+
+def test_revenue_code_lists_per_value_match_the_whole_column():
+    rev = _series(["0320", "0321", "320", "0350", "0610", "", None, "03200", "0٣20", "0320"])
+    for codes in (("032", "0350"), ("0610",), ()):
+        assert K._in_revenue_codes(rev, codes).equals(K._revenue_codes_in(rev, codes))
+    assert K._in_revenue_codes(rev, ("032",)).tolist()[:3] == [True, True, False]
+
+
+def test_no_catalog_or_local_index_when_nothing_needs_them(check, monkeypatch):
+    from tests.conftest import line
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the suggester was built for a file with nothing to suggest")
+
+    monkeypatch.setattr(S, "build_suggester", refuse)
+    rows = [line(), line(code="30010002", desc="BASIC METABOLIC PANEL", hcpcs="80048")]
+    pairs, result = check(rows)
+    assert result.suggestions is not None and result.suggestions.empty
+    assert not {r for r, _ in pairs} & {"HCPCS-SUGGESTED", "DESCRIPTION-CODE-CONFLICT"}
+    # A line to suggest for builds it.
+    with pytest.raises(AssertionError, match="nothing to suggest"):
+        check([line(hcpcs="", desc="CBC W AUTO DIFF")])
+
+
+def test_configured_words_with_any_punctuation_search_the_same():
+    # A word in the configuration may hold any punctuation: its escape must mean the same to
+    # Arrow's RE2 as to Python's re (an escape RE2 refused would stop the run).
+    import string
+
+    texts = [f"A{c}B" for c in string.punctuation + " \t"] + ["XA&B", "A&BX", "A&B.", None, ""]
+    text = _series(texts)
+    for c in string.punctuation + " \t":
+        words = (f"A{c}B", "NO CHARGE")
+        assert C._has_words(text, words).tolist() == _has_words_plain(text, words).tolist(), c
+    assert C._has_words(text, ("A&B",)).tolist().count(True) == 2

@@ -99,6 +99,10 @@ def hcpcs_revcode_mismatch(ctx: Context) -> list[Fire]:
 
 def _in_revenue_codes(rev: pd.Series, codes: tuple[str, ...]) -> pd.Series:
     """True where a revenue code is one of ``codes`` (4 digits) or starts with one (3 digits)."""
+    return per_value(rev, lambda values: _revenue_codes_in(values, codes))
+
+
+def _revenue_codes_in(rev: pd.Series, codes: tuple[str, ...]) -> pd.Series:
     exact = [c for c in codes if len(c) == 4]
     prefix = [c for c in codes if len(c) == 3]
     hit = rev.isin(exact) | rev.str[:3].isin(prefix)
