@@ -790,7 +790,8 @@ def table_from(
     body = rows[h + 1 : last]
     width = max(len(rows[h]), max(map(len, body), default=0))
     where = f"sheet '{grid.sheet}' " if grid.sheet else ""
-    if grid.delimiter:  # a delimited file: a record longer than its header shifted its values
+    # A delimited file: a record longer than its header shifted its values.
+    if grid.delimiter and width > len(rows[h]):
         for i, r in enumerate(body):
             if len(r) > len(rows[h]) and any(str(v).strip() for v in r[len(rows[h]) :]):
                 raise InputError(
