@@ -746,7 +746,10 @@ def read_table(
         cand, others = locate_header(
             grids, specs, path, sheet, header_row, required, columns, infer
         )
-        return table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
+        table = table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
+        # The rows go before the collector is back: else its first pass walks them all.
+        del grids, cand, others
+    return table
 
 
 @contextmanager
