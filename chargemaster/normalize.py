@@ -110,7 +110,8 @@ def _reasons(index: pd.Index, steps: list[tuple[pd.Series, str]]) -> pd.Series:
         return pd.Series("", index=index, dtype="str")
     used, inverse = np.unique(code, return_inverse=True)
     texts = ["; ".join(t for k, t in enumerate(labels) if c >> k & 1) for c in used.tolist()]
-    return pd.Series(np.asarray(texts, dtype=object)[inverse], index=index, dtype="str")
+    joined = pa.array(texts, pa.large_string()).take(pa.array(inverse.astype(np.int64)))
+    return pd.Series(joined, index=index, dtype="str")
 
 
 def _numeric(numeric: pd.Series | None, index: pd.Index) -> pd.Series:
