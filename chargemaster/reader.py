@@ -456,7 +456,7 @@ def _column(rows: list[list[Any]], j: int, even: bool) -> list[Any]:
 def column_text(values: list[Any]) -> tuple[list[str], np.ndarray | None]:
     """Every cell's ``cell_text``, and where a cell was a number (None when none was)."""
     types = list(map(type, values))
-    if set(types) <= {str}:  # a text column (every column of a CSV): as is
+    if set(types) <= {str}:  # a text column: as is
         return list(values), None
     out = list(values)
     numbers = np.zeros(len(values), dtype=bool)
@@ -819,6 +819,9 @@ def table_from(
     even = min(map(len, body), default=width) == width
     for j, name in enumerate(headers):
         values = _column(body, j, even)
+        if grid.delimiter:  # a delimited file's cells are all text already
+            text[name] = values
+            continue
         text[name], numbers = column_text(values)
         if numbers is not None:
             numeric[name] = pd.Series(numbers)
