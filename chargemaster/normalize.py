@@ -232,6 +232,26 @@ def _all_known(mods: pd.Series, modifiers: frozenset[str]) -> pd.Series:
     return pd.Series(out, index=mods.index)
 
 
+# An all-digit cell of 7 or 9 digits ('5040351') may be a number, not a code with modifiers: it
+# is split where its code part is known, or where the column glues modifiers to known codes
+# this often (its export's convention: '7302026RT' beside '7103026', 71030 deleted in 2018).
+GLUE_CONVENTION_MIN_LINES = 3
+
+
+def _tight_split_ok(
+    value: pd.Series, code: pd.Series, known_code: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """Where a cell without separators ('71035TC', '7103026') splits into code and modifiers:
+    a modifier with a letter makes it no number, so any code shape splits; all digits split
+    only a known code, or any code in a column that glues modifiers to known codes."""
+    tight = code.notna()
+    known = _b(known_code(code).reindex(value.index)) & tight
+    if int(known.sum()) >= GLUE_CONVENTION_MIN_LINES:
+        return tight
+    digits = value[tight].str.fullmatch(r"\d+").reindex(value.index, fill_value=False)
+    return tight & (known | ~_b(digits))
+
+
 def repair_hcpcs(
     raw: pd.Series,
     numeric: pd.Series | None = None,
@@ -241,7 +261,8 @@ def repair_hcpcs(
 ) -> Repair:
     """Repair a code column. ``modifiers``: the known modifiers (default: the bundled CMS list
     and the CPT modifiers); ``known_code``: True where a code is known or cannot be checked
-    (a glued code is split only where its code part passes)."""
+    (an all-digit cell without separators is split only where its code part passes, see
+    _tight_split_ok)."""
     if modifiers is None:
         modifiers = _known_modifiers()
     text = clean_text(raw)
@@ -276,9 +297,11 @@ def repair_hcpcs(
     value = value.mask(anesthesia, value.str.zfill(5))
     # Modifiers glued to the code: with separators ('71046-26', '85025 91', '71046-26-LT') or
     # without ('71101LT', '8352090' = 83520 + 90, '73140TCLT', 'G8978GPCH'; one or two). The
-    # code part must be a code and every part a known modifier, else the cell is malformed.
+    # code part must have a code's shape (a local one too: 'X4118GO') and every part be a known
+    # modifier, else the cell is malformed. The code part then gets its own check (deleted,
+    # local, unknown): '97002GP' is a deleted code with GP, not a malformed cell.
     glue = (
-        rf"^(?P<code>{HCPCS_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
+        rf"^(?P<code>{HCPCS_RE}|{LOCAL_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
         rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$"
     )
     parts = _extract(
@@ -293,9 +316,7 @@ def repair_hcpcs(
     glued = parts["code"].notna() & tokens_known.astype(bool)
     tight = glued & parts["tight"].notna()
     if known_code is not None and tight.any():
-        # Without a separator, '8502591' could be a 7-digit number: split only a known code.
-        known = known_code(parts["code"].where(tight)).reindex(value.index)
-        glued &= ~tight | _b(known)
+        glued &= ~tight | _b(_tight_split_ok(value, parts["code"].where(tight), known_code))
     value = value.mask(glued, parts["code"])
     split = glued | padded_mod.notna()
     mods = mods.where(glued).fillna(padded_mod)
