@@ -80,6 +80,14 @@ def clean_text(s: pd.Series) -> pd.Series:
     return out.mask(out.eq(""))
 
 
+def _drop_float(s: pd.Series) -> pd.Series:
+    """``s.str.replace(_FLOAT, r"\\1", regex=True)``: a float artefact '450.0' -> '450'.
+    Only a text with a '.' can hold one, and a column of codes rarely has any."""
+    if not s.str.contains(".", regex=False).any():
+        return s.copy()
+    return s.str.replace(_FLOAT, r"\1", regex=True)
+
+
 def _ascii(s: pd.Series) -> bool:
     """True when every value of a text Series is ASCII (NA counts as ASCII)."""
     return bool(pc.all(pc.string_is_ascii(pa.array(s.array)), min_count=0).as_py())
@@ -102,7 +110,8 @@ def _reasons(index: pd.Index, steps: list[tuple[pd.Series, str]]) -> pd.Series:
         return pd.Series("", index=index, dtype="str")
     used, inverse = np.unique(code, return_inverse=True)
     texts = ["; ".join(t for k, t in enumerate(labels) if c >> k & 1) for c in used.tolist()]
-    return pd.Series(np.asarray(texts, dtype=object)[inverse], index=index, dtype="str")
+    joined = pa.array(texts, pa.large_string()).take(pa.array(inverse.astype(np.int64)))
+    return pd.Series(joined, index=index, dtype="str")
 
 
 def _numeric(numeric: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -126,7 +135,7 @@ def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Rep
     code = _extract(text, _BRACKETED_REV, text.str.contains("[", regex=False), expand=False)
     bracketed = code.notna()
     value = text.mask(bracketed, code)
-    step = value.str.replace(_FLOAT, r"\1", regex=True)
+    step = _drop_float(value)
     floaty = (step.ne(value) & value.notna()).fillna(False)
     value = step
     short = value.str.fullmatch(r"\d{3}").fillna(False)
@@ -262,7 +271,7 @@ def repair_hcpcs(
     value = upper.mask(placeholder)
     cased = (upper.ne(text) & text.notna()).fillna(False) & ~placeholder
     trimmed = (text.notna() & text.ne(raw)).fillna(False) & ~placeholder
-    step = value.str.replace(_FLOAT, r"\1", regex=True)
+    step = _drop_float(value)
     floaty = (step.ne(value) & value.notna()).fillna(False)
     value = step
     # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with one or two
@@ -345,7 +354,7 @@ def repair_hcpcs(
 def split_modifiers(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
     """One modifier cell (possibly delimited) -> space-joined upper-case tokens."""
     text = clean_text(raw)
-    step = text.str.replace(_FLOAT, r"\1", regex=True)
+    step = _drop_float(text)
     floaty = (step.ne(text) & text.notna()).fillna(False)
     upper = step.str.upper()
     cased = (upper.ne(step) & step.notna()).fillna(False)
@@ -375,7 +384,7 @@ def split_modifiers(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
 def clean_charge_code(raw: pd.Series) -> Repair:
     """A charge code as text, trimmed, with an Excel float '.0' removed; storage repairs only."""
     text = clean_text(raw)
-    value = text.str.replace(_FLOAT, r"\1", regex=True)
+    value = _drop_float(text)
     floaty = (value.ne(text) & text.notna()).fillna(False)
     trimmed = (text.notna() & text.ne(raw)).fillna(False)
     repaired = _b(value.notna() & value.ne(raw))
@@ -391,13 +400,25 @@ def parse_price(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = text.str.replace(f"[$,{SPACE_CHARS}]", "", regex=True)  # [$,\s]
     negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False)
     cleaned = cleaned.mask(negative, "-" + cleaned.str.strip("()"))
-    number = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    number = _to_numbers(cleaned)
     # 'inf', 'NaN' or an overflowing exponent are text, not a charge.
     number = number.where(np.isfinite(number))
     bad = text.notna() & number.isna()
     return number.astype("float64"), bad
 
 
+def _to_numbers(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce").astype("float64")``, each distinct text parsed
+    once (a chargemaster repeats its prices): the same set of texts, so the same numbers."""
+    codes, uniques = pd.factorize(text)
+    if len(uniques) == len(text):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=text.dtype), errors="coerce")
+    values = parsed.astype("float64").to_numpy()
+    out = np.where(codes >= 0, values[np.maximum(codes, 0)] if len(values) else np.nan, np.nan)
+    return pd.Series(out, index=text.index, dtype="float64")
+
+
 def clean_code(raw: pd.Series) -> pd.Series:
     """A charge code as text: trimmed, with an Excel float '.0' removed."""
-    return clean_text(raw).str.replace(_FLOAT, r"\1", regex=True)
+    return _drop_float(clean_text(raw))

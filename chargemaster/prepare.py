@@ -160,21 +160,22 @@ def prepare(
         check_source[f"hcpcs__{k}"] = col
         placeholders[col] = int(rep.placeholder.sum())
         audit.add(rep, col, "HCPCS codes", charge)
+        on = rep.content.to_numpy(dtype=bool)  # the message only where a finding is made
         found.append(
             audit.content(
                 "HCPCS-REPAIRED",
                 rep,
                 col,
                 "HCPCS '"
-                + df[col].fillna("")
+                + df[col][on].fillna("")
                 + "' was repaired to '"
-                + rep.value
+                + rep.value[on]
                 + "' ("
-                + rep.reason
+                + rep.reason[on]
                 + "). Put the bare code in the cell"
-                + rep.modifiers.notna().map(
-                    {True: " and its modifiers in their own column", False: ""}
-                )
+                + rep.modifiers[on]
+                .notna()
+                .map({True: " and its modifiers in their own column", False: ""})
                 + ".",
             )
         )
@@ -205,17 +206,18 @@ def prepare(
                 check[name] = tokens[j].astype("str").reindex(idx)
                 check_source[name] = col
         audit.add(rep, col, "modifiers", charge)
+        on = rep.content.to_numpy(dtype=bool)
         found.append(
             audit.content(
                 "MODIFIER-REPAIRED",
                 rep,
                 col,
                 "Modifier '"
-                + df[col].fillna("")
+                + df[col][on].fillna("")
                 + "' was repaired to '"
-                + rep.value
+                + rep.value[on]
                 + "' ("
-                + rep.reason
+                + rep.reason[on]
                 + "). Write modifiers as 2-character codes.",
             )
         )
@@ -520,7 +522,8 @@ def _family(out: pd.DataFrame, config: Config) -> pd.Series:
         uniques = values.dropna().unique()
         if len(uniques):
             lookup = {u: by_words(u) for u in uniques}
-            family = family.fillna(values.map(lookup).astype("str"))
+            held = values.dropna()  # the rest maps to NA, which fills nothing
+            family = family.fillna(held.map(lookup).astype("str"))
     return family.astype("str")
 
 

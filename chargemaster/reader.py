@@ -456,7 +456,7 @@ def _column(rows: list[list[Any]], j: int, even: bool) -> list[Any]:
 def column_text(values: list[Any]) -> tuple[list[str], np.ndarray | None]:
     """Every cell's ``cell_text``, and where a cell was a number (None when none was)."""
     types = list(map(type, values))
-    if set(types) <= {str}:  # a text column (every column of a CSV): as is
+    if set(types) <= {str}:  # a text column: as is
         return list(values), None
     out = list(values)
     numbers = np.zeros(len(values), dtype=bool)
@@ -746,7 +746,10 @@ def read_table(
         cand, others = locate_header(
             grids, specs, path, sheet, header_row, required, columns, infer
         )
-        return table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
+        table = table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
+        # The rows go before the collector is back: else its first pass walks them all.
+        del grids, cand, others
+    return table
 
 
 @contextmanager
@@ -790,7 +793,8 @@ def table_from(
     body = rows[h + 1 : last]
     width = max(len(rows[h]), max(map(len, body), default=0))
     where = f"sheet '{grid.sheet}' " if grid.sheet else ""
-    if grid.delimiter:  # a delimited file: a record longer than its header shifted its values
+    # A delimited file: a record longer than its header shifted its values.
+    if grid.delimiter and width > len(rows[h]):
         for i, r in enumerate(body):
             if len(r) > len(rows[h]) and any(str(v).strip() for v in r[len(rows[h]) :]):
                 raise InputError(
@@ -815,6 +819,9 @@ def table_from(
     even = min(map(len, body), default=width) == width
     for j, name in enumerate(headers):
         values = _column(body, j, even)
+        if grid.delimiter:  # a delimited file's cells are all text already
+            text[name] = values
+            continue
         text[name], numbers = column_text(values)
         if numbers is not None:
             numeric[name] = pd.Series(numbers)

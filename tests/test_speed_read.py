@@ -419,3 +419,51 @@ def test_full_candidate_falls_back_when_blank_rows_are_wider():
     plain = R.candidate_at(grid, 0, _specs(), full=True)
     fast = R.candidate_at(grid, 0, _specs(), full=True, texts=texts)
     assert fast.assignment == plain.assignment and fast.headers == plain.headers
+
+
+def test_gc_paused_restores_the_collector():
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), R.gc_paused():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with R.gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+
+
+NUMBER_TEXTS = [
+    "12", "12", "1.50", "-0", "1e5", "inf", "NaN", "abc", "", None, "9007199254740993",
+    "9007199254740993", "123456789012345678901234", "-5", "0x10", "١٢", "12.", ".5", "1_000",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "values",
+    [NUMBER_TEXTS, ["1", "2", "3"], ["7", "7", "7"], [None, None], [], ["9007199254740993"] * 2],
+)
+def test_to_numbers_parses_each_distinct_text_as_to_numeric(values):
+    s = series(values)
+    plain = pd.to_numeric(s, errors="coerce").astype("float64")
+    pd.testing.assert_series_equal(N._to_numbers(s), plain)
+
+
+@given(st.lists(st.one_of(st.none(), st.from_regex(r"-?[0-9]{1,20}(\.[0-9]{0,3})?"), st.text())))
+def test_to_numbers_on_any_text(values):
+    s = series(values)
+    plain = pd.to_numeric(s, errors="coerce").astype("float64")
+    pd.testing.assert_series_equal(N._to_numbers(s), plain)
+
+
+@pytest.mark.parametrize(
+    "values", [["450.0", "450", None, "١٢.0", "1.00", "a.0"], ["450", "0450", None], []]
+)
+def test_drop_float_as_the_replace(values):
+    s = series(values)
+    pd.testing.assert_series_equal(N._drop_float(s), s.str.replace(N._FLOAT, r"\1", regex=True))
