@@ -210,36 +210,23 @@ def _write(result: Result, path: Path) -> None:
 
 
 def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
-    links_left = {"n": excel.EXCEL_MAX_LINKS, "sheet": 0}
-    per_sheet = excel.EXCEL_MAX_ROWS - 1
-
-    def decorate(i: int, row) -> dict[int, tuple[Any, str | None]]:
-        special: dict[int, tuple[Any, str | None]] = {}
-        for c, sev in sheet.cell_fills.get(i, {}).items():
-            special[c] = (book.fills[sev], None)
-        for c, names in sheet.cell_formats.items():
-            if names[i] is not None:
-                special[c] = (book.named[names[i]], None)
-        if sheet.links:
-            if i // per_sheet != links_left["sheet"]:  # Excel's link limit is per sheet
-                links_left.update(n=excel.EXCEL_MAX_LINKS, sheet=i // per_sheet)
-            for c, targets in sheet.links.items():
-                if targets[i] and row[c] is not None:
-                    if links_left["n"] > 0:
-                        special[c] = (special.get(c, (None,))[0], targets[i])
-                        links_left["n"] -= 1
-                    else:
-                        book.links_dropped += 1
-        return special
-
-    plain = not (sheet.links or sheet.cell_fills or sheet.cell_formats)
+    # A cell's own format: its severity fill, else (replacing it) its number format by name.
+    styles: dict[int, dict[int, Any]] = {}
+    for i, cells in sheet.cell_fills.items():
+        for c, sev in cells.items():
+            styles.setdefault(c, {})[i] = book.fills[sev]
+    for c, names in sheet.cell_formats.items():
+        named = styles.setdefault(c, {})
+        for i in np.flatnonzero(pd.notna(np.asarray(names, dtype=object))).tolist():
+            named[i] = book.named[names[i]]
     return book.table(
         sheet.name,
         sheet.headers,
         sheet.columns,
         widths=sheet.widths,
         formats=sheet.formats,
-        decorate=None if plain else decorate,
+        styles=styles,
+        links=sheet.links,
         severity=sheet.severity,
     )
 

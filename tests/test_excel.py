@@ -75,28 +75,24 @@ def _normalised(path) -> dict[str, str]:
 
 def _write(path, fast: bool, monkeypatch) -> list[str]:
     if not fast:
-        monkeypatch.setattr(excel._RowXml, "add", lambda *a: False)
+        monkeypatch.setattr(excel._ColumnXml, "fits", classmethod(lambda cls, v: False))
     book = Book(path, "t")
     n = len(VALUES)
     columns = [VALUES, list(reversed(VALUES)), [float(i) for i in range(n)], VALUES[::1]]
-
-    def decorate(i, row):
-        special = {}
-        if i % 3 == 0:
-            special[0] = (book.fills["error"], None)  # a fill, over a currency column too
-            special[2] = (book.fills["warning"], None)
-        if i % 2 == 0:
-            special[3] = (None, f"internal:'Sheet'!A{i + 2}")  # a link, text or number
-        if i == 4:
-            special[1] = (book.named["currency"], None)
-        return special
-
+    styles = {
+        # a fill, over a currency column too
+        0: {i: book.fills["error"] for i in range(0, n, 3)},
+        2: {i: book.fills["warning"] for i in range(0, n, 3)},
+        1: {4: book.named["currency"]},
+    }
+    links = {3: [f"internal:'Sheet'!A{i + 2}" if i % 2 == 0 else None for i in range(n)]}
     used = book.table(
         "Sheet",
         ["Text", "Back", "Price", "Linked"],
         columns,
         formats={2: "currency"},
-        decorate=decorate,
+        styles=styles,
+        links=links,
         severity=0,
     )
     book.close()
@@ -139,6 +135,6 @@ def test_fast_rows_only_on_the_xlsxwriter_releases_they_were_written_for():
     import xlsxwriter
 
     # The installed release is one of them (pyproject caps it), so the comparison above is real.
-    assert excel._RowXml.fits(xlsxwriter.__version__)
-    assert excel._RowXml.fits("3.3.9") and not excel._RowXml.fits("3.4.0")
-    assert not excel._RowXml.fits("4.0.0") and not excel._RowXml.fits("3.1.9")
+    assert excel._ColumnXml.fits(xlsxwriter.__version__)
+    assert excel._ColumnXml.fits("3.3.9") and not excel._ColumnXml.fits("3.4.0")
+    assert not excel._ColumnXml.fits("4.0.0") and not excel._ColumnXml.fits("3.1.9")
