@@ -22,11 +22,14 @@ import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name, xl_range
@@ -73,15 +76,32 @@ def clean_column(values: pd.Series) -> list[Any]:
         if not floats.abs().lt(math.inf).all():  # NaN or +-inf present
             return [clean(v) for v in out]
         return out
+    arrow = None
     if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
-        out = values.astype("object").where(values.notna() & values.ne(""), None).tolist()
+        arrow = pa.array(values)  # no copy for Arrow-backed text
+        out = arrow.to_pylist()
     else:
-        out = [(v or None) if v.__class__ is str else clean(v) for v in values.tolist()]
-    present = [v for v in out if v.__class__ is str]
-    # One search over the column joined (a newline is legal) instead of one per cell.
-    if ILLEGAL.search("\n".join(present)) or max(map(len, present), default=0) > MAX_CELL_CHARS:
+        out = values.tolist()
+        if not set(map(type, out)) <= _TEXT_OR_NONE:
+            out = [(v or None) if v.__class__ is str else clean(v) for v in out]
+    if "" in out:
+        out = [None if v.__class__ is str and not v else v for v in out]
+    if arrow is not None:  # the checks in Arrow, without a Python string each
+        illegal = pc.any(pc.match_substring_regex(arrow, _ILLEGAL_RE2)).as_py()
+        longest = pc.max(pc.utf8_length(arrow)).as_py() or 0
+    else:
+        present = [v for v in out if v.__class__ is str]
+        # One search over the column joined (a newline is legal) instead of one per cell.
+        illegal = ILLEGAL.search("\n".join(present))
+        longest = max(map(len, present), default=0)
+    if illegal or longest > MAX_CELL_CHARS:
         return [clean_text(v) or None if v.__class__ is str else v for v in out]
     return out
+
+
+_TEXT_OR_NONE = {str, type(None)}
+# ILLEGAL in RE2's syntax (Arrow's regular expressions): the same characters.
+_ILLEGAL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 
 
 class LazyColumn:
@@ -119,6 +139,20 @@ def as_int(column: Sequence[Any]) -> list[Any]:
         else:
             out.append(v)
     return out
+
+
+def int_column(values: pd.Series) -> list[Any]:
+    """as_int(clean_column(values)): a numeric column of whole numbers (row numbers, ranks)
+    converted at once, missing values as None; any other column as as_int reads it."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        floats = values.to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(floats)
+        present = floats[~missing]
+        if (np.abs(present) < 2**62).all() and (np.floor(present) == present).all():
+            out = np.where(missing, 0, floats).astype(np.int64).astype(object)
+            out[missing] = None
+            return out.tolist()
+    return as_int(clean_column(values))
 
 
 def table_headers(headers: Sequence[str]) -> list[str]:
@@ -482,11 +516,24 @@ def _text_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -
     ):
         preserve = [_PRESERVE if v and (v[0].isspace() or v[-1].isspace()) else "" for v in texts]
     else:
-        preserve = [""] * m
+        preserve = None
     escaped = texts
     if "&" in joined or "<" in joined or ">" in joined:
         joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         escaped = joined.split("\x00")
+    if preserve is None and isinstance(xfs, str):  # the common case, in fewer steps
+        middle = f'"{xfs} t="inlineStr"><is><t>'
+        if texts is values:  # no None
+            return [
+                f"{opening}{n}{middle}{e}</t></is></c>"
+                for n, e in zip(numbers, escaped, strict=True)
+            ]
+        return [
+            f"{opening}{n}{middle}{e}</t></is></c>" if v is not None else ""
+            for n, e, v in zip(numbers, escaped, values, strict=True)
+        ]
+    xfs = [xfs] * m if isinstance(xfs, str) else xfs
+    preserve = [""] * m if preserve is None else preserve
     return [
         f'{opening}{n}"{x} t="inlineStr"><is><t{p}>{e}</t></is></c>' if v is not None else ""
         for n, x, p, e, v in zip(numbers, xfs, preserve, escaped, values, strict=True)
@@ -509,6 +556,12 @@ def _number_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int])
     if ints and max(max(ints), -min(ints)) >= _EXACT_INT:
         printed.update((v, f"{v:.16G}") for v in ints)
     get = printed.get
+    if isinstance(xfs, str):
+        middle = f'"{xfs}><v>'
+        return [
+            f"{opening}{n}{middle}{get(v, v)}</v></c>" if v is not None else ""
+            for n, v in zip(numbers, values, strict=True)
+        ]
     return [
         f'{opening}{n}"{x}><v>{get(v, v)}</v></c>' if v is not None else ""
         for n, x, v in zip(numbers, xfs, values, strict=True)
@@ -555,15 +608,22 @@ class _ColumnXml:
         numbers = list(map(str, range(r0 + 1, r0 + m + 1)))
         slow: set[int] = set()
         cells, hyperlinks = [], []
+        self.full = False  # some column has a value on every row: no row is empty
         for c, column in enumerate(values):
             cell, linked = self._column(c, column, numbers, styles.get(c), links.get(c), slow)
             cells.append(cell)
             hyperlinks += linked
-        bodies = list(map("".join, zip(*cells, strict=True))) if len(cells) > 1 else cells[0]
-        rows = [
-            f'<row r="{n}">{b}</row>' if b else "" for n, b in zip(numbers, bodies, strict=True)
-        ]
-        hyperlinks.sort()
+        if len(hyperlinks) > 1 and len(links) > 1:
+            hyperlinks.sort()  # row by row, then column by column, as xlsxwriter writes them
+        if self.full and not slow:  # every row written: one pass over the cells
+            cells.insert(0, [f'<row r="{n}">' for n in numbers])
+            cells.append(["</row>"] * m)
+            rows = ["".join(chain.from_iterable(zip(*cells, strict=True)))]
+        else:
+            bodies = list(map("".join, zip(*cells, strict=True))) if len(cells) > 1 else cells[0]
+            rows = [
+                f'<row r="{n}">{b}</row>' if b else "" for n, b in zip(numbers, bodies, strict=True)
+            ]
         begin = 0
         for cut in [*sorted(slow), m]:
             if cut > begin:
@@ -617,15 +677,18 @@ class _ColumnXml:
                 (k, c, f'<hyperlink ref="{letter}{numbers[k]}" location="{p}" display="{t}"/>')
                 for k, p, t in zip(ok, places, shown, strict=True)
             ]
-        xfs = [self.column_xf[c]] * len(values)
-        xf_of: dict[int, str] = {}
-        for k, f in fmts.items():
-            if f is not None:
-                if id(f) not in xf_of:
-                    xf_of[id(f)] = f' s="{f._get_xf_index()}"'
-                xfs[k] = xf_of[id(f)]
+        xfs: str | list[str] = self.column_xf[c]
+        if any(f is not None for f in fmts.values()):
+            xfs = [self.column_xf[c]] * len(values)
+            xf_of: dict[int, str] = {}
+            for k, f in fmts.items():
+                if f is not None:
+                    if id(f) not in xf_of:
+                        xf_of[id(f)] = f' s="{f._get_xf_index()}"'
+                    xfs[k] = xf_of[id(f)]
         opening = f'<c r="{self.letters[c]}'
         kinds = set(map(type, values))
+        self.full = self.full or type(None) not in kinds
         kinds.discard(type(None))
         if not kinds:
             cells = [""] * len(values)
@@ -642,6 +705,8 @@ class _ColumnXml:
 
     @staticmethod
     def _mixed(opening, numbers, xfs, values, kinds, slow) -> list[str]:
+        if isinstance(xfs, str):
+            xfs = [xfs] * len(values)
         parts = []
         if str in kinds:
             text = [v if v.__class__ is str else None for v in values]
@@ -659,6 +724,8 @@ class _ColumnXml:
         other = kinds - {str, int, float, bool}
         if other:
             slow.update(k for k, v in enumerate(values) if v.__class__ in other)
+        if not parts:
+            return [""] * len(values)
         if len(parts) == 1:
             return parts[0]
         return ["".join(p) for p in zip(*parts, strict=True)]
