@@ -485,6 +485,27 @@ def _attribute(text: str) -> str:
     return text.replace(">", "&gt;").replace("\n", "&#xA;")
 
 
+def _edge_space(texts: list[str], joined: str) -> list[str] | None:
+    """xml:space="preserve" for each text starting or ending with whitespace (None: no text
+    does). Found in the texts joined by NUL: leading whitespace follows a NUL, trailing
+    whitespace precedes one (a NUL in the text reversed), each text's place by its offset."""
+    backwards = joined[::-1]
+    lead = [m.start() + 1 for m in _AFTER_NUL_SPACE.finditer(joined)]
+    trail = [len(joined) - 1 - (m.start() + 1) for m in _AFTER_NUL_SPACE.finditer(backwards)]
+    if joined[:1].isspace():
+        lead.append(0)
+    if backwards[:1].isspace():
+        trail.append(len(joined) - 1)
+    if not lead and not trail:
+        return None
+    starts = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])])
+    at = np.searchsorted(starts, np.array(lead + trail, dtype=np.int64), side="right") - 1
+    preserve = [""] * len(texts)
+    for k in set(at.tolist()):
+        preserve[k] = _PRESERVE
+    return preserve
+
+
 def _text_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -> list[str]:
     """Inline-string cells of a column whose values are text or None ("" for None); rows
     xlsxwriter must write itself are added to ``slow``. The checks run once over the column's
@@ -506,17 +527,7 @@ def _text_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -
         slow.update(k for k, v in enumerate(values) if v == "")
     if len(joined) > MAX_INLINE and max(map(len, texts)) > MAX_INLINE:
         slow.update(k for k, v in enumerate(texts) if len(v) > MAX_INLINE)
-    # Leading whitespace follows a NUL (or starts the text); trailing, read backwards, too.
-    backwards = joined[::-1]
-    if (
-        joined[:1].isspace()
-        or backwards[:1].isspace()
-        or _AFTER_NUL_SPACE.search(joined)
-        or _AFTER_NUL_SPACE.search(backwards)
-    ):
-        preserve = [_PRESERVE if v and (v[0].isspace() or v[-1].isspace()) else "" for v in texts]
-    else:
-        preserve = None
+    preserve = _edge_space(texts, joined)
     escaped = texts
     if "&" in joined or "<" in joined or ">" in joined:
         joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -615,20 +626,25 @@ class _ColumnXml:
             hyperlinks += linked
         if len(hyperlinks) > 1 and len(links) > 1:
             hyperlinks.sort()  # row by row, then column by column, as xlsxwriter writes them
-        if self.full and not slow:  # every row written: one pass over the cells
+        if self.full:  # every row has a cell: the row's pieces side by side, w per row
             cells.insert(0, [f'<row r="{n}">' for n in numbers])
             cells.append(["</row>"] * m)
-            rows = ["".join(chain.from_iterable(zip(*cells, strict=True)))]
+            pieces = list(chain.from_iterable(zip(*cells, strict=True)))
+            w = len(cells)
         else:
             bodies = list(map("".join, zip(*cells, strict=True))) if len(cells) > 1 else cells[0]
-            rows = [
+            pieces = [
                 f'<row r="{n}">{b}</row>' if b else "" for n, b in zip(numbers, bodies, strict=True)
             ]
+            w = 1
         begin = 0
         for cut in [*sorted(slow), m]:
             if cut > begin:
                 ws._write_single_row(r0 + begin)  # xlsxwriter's row in hand (the header) first
-                ws.fh.write("".join(rows[begin:cut]))
+                # A few hundred rows at a time: most such runs are ASCII, which is written
+                # without re-encoding, where one non-ASCII character would widen a whole chunk.
+                for a in range(begin, cut, 256):
+                    ws.fh.write("".join(pieces[a * w : min(a + 256, cut) * w]))
                 last = r0 + cut - 1
                 ws.previous_row = last  # xlsxwriter continues after the rows written here
                 ws.dim_rowmax = max(ws.dim_rowmax or 0, last)
