@@ -20,6 +20,7 @@ import math
 import os
 import re
 import shutil
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -79,13 +80,24 @@ def clean_column(values: pd.Series) -> list[Any]:
     arrow = None
     if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
         arrow = pa.array(values)  # no copy for Arrow-backed text
+        empty = pc.equal(arrow, "")
+        if pc.any(empty).as_py():
+            arrow = pc.if_else(empty, pa.scalar(None, arrow.type), arrow)
         out = arrow.to_pylist()
     else:
         out = values.tolist()
-        if not set(map(type, out)) <= _TEXT_OR_NONE:
-            out = [(v or None) if v.__class__ is str else clean(v) for v in out]
-    if "" in out:
-        out = [None if v.__class__ is str and not v else v for v in out]
+        if set(map(type, out)) <= _TEXT_OR_NONE:
+            if "" in out:
+                out = [v or None for v in out]
+        else:  # the common values inline, anything else through clean
+            out = [
+                (v or None)
+                if v.__class__ is str
+                else None
+                if v is None or v.__class__ is float and v != v
+                else clean(v)
+                for v in out
+            ]
     if arrow is not None:  # the checks in Arrow, without a Python string each
         illegal = pc.any(pc.match_substring_regex(arrow, _ILLEGAL_RE2)).as_py()
         longest = pc.max(pc.utf8_length(arrow)).as_py() or 0
@@ -618,14 +630,21 @@ class _ColumnXml:
             return
         numbers = list(map(str, range(r0 + 1, r0 + m + 1)))
         slow: set[int] = set()
-        cells, hyperlinks = [], []
+        cells, linked = [], []
         self.full = False  # some column has a value on every row: no row is empty
         for c, column in enumerate(values):
-            cell, linked = self._column(c, column, numbers, styles.get(c), links.get(c), slow)
+            cell, link = self._column(c, column, numbers, styles.get(c), links.get(c), slow)
             cells.append(cell)
-            hyperlinks += linked
-        if len(hyperlinks) > 1 and len(links) > 1:
-            hyperlinks.sort()  # row by row, then column by column, as xlsxwriter writes them
+            if link[0]:
+                linked.append(link)
+        link_rows, link_xml = linked[0] if len(linked) == 1 else ([], [])
+        if len(linked) > 1:  # row by row, then column by column, as xlsxwriter writes them
+            merged = sorted(
+                (k, c, x)
+                for c, (rows, xml) in enumerate(linked)
+                for k, x in zip(rows, xml, strict=True)
+            )
+            link_rows, link_xml = [k for k, _, _ in merged], [x for _, _, x in merged]
         if self.full:  # every row has a cell: the row's pieces side by side, w per row
             cells.insert(0, [f'<row r="{n}">' for n in numbers])
             cells.append(["</row>"] * m)
@@ -649,7 +668,7 @@ class _ColumnXml:
                 ws.previous_row = last  # xlsxwriter continues after the rows written here
                 ws.dim_rowmax = max(ws.dim_rowmax or 0, last)
                 ws.dim_colmax = max(ws.dim_colmax or 0, len(self.letters) - 1)
-                xml = [x for k, _, x in hyperlinks if begin <= k < cut]
+                xml = link_xml[bisect_left(link_rows, begin) : bisect_left(link_rows, cut)]
                 if xml:
                     ws.hlink_count += len(xml)
                     _fast_links(ws).append((r0 + begin, "".join(xml)))
@@ -671,7 +690,8 @@ class _ColumnXml:
         fmts: dict[int, Any] = {}
         for k, f in (styles or {}).items():
             fmts[k] = self.book._with_number_format(f, column_format)
-        linked: list[tuple[int, int, str]] = []
+        ok: list[int] = []  # the chunk's rows whose cell here is an internal link
+        xml: list[str] = []  # their <hyperlink> elements
         if urls is not None:
             ks = [k for k, u in enumerate(urls) if u is not None]
             if any(values[k].__class__ is not str for k in ks):
@@ -683,25 +703,27 @@ class _ColumnXml:
             ok = [k for k in ks if urls[k].startswith("internal:") and len(urls[k]) <= 255]
             if len(ok) < len(ks):  # xlsxwriter's own checks, relationships and warnings
                 slow.update(set(ks) - set(ok))
-            link_format = column_format or self.book.link
-            for k in ok:
-                fmts[k] = fmts.get(k) or link_format
             places = _attributes([urls[k][9:] for k in ok])
             shown = _attributes([values[k] for k in ok])
             letter = self.letters[c]
-            linked = [
-                (k, c, f'<hyperlink ref="{letter}{numbers[k]}" location="{p}" display="{t}"/>')
+            xml = [
+                f'<hyperlink ref="{letter}{numbers[k]}" location="{p}" display="{t}"/>'
                 for k, p, t in zip(ok, places, shown, strict=True)
             ]
         xfs: str | list[str] = self.column_xf[c]
-        if any(f is not None for f in fmts.values()):
+        if fmts or ok:
             xfs = [self.column_xf[c]] * len(values)
             xf_of: dict[int, str] = {}
             for k, f in fmts.items():
-                if f is not None:
-                    if id(f) not in xf_of:
-                        xf_of[id(f)] = f' s="{f._get_xf_index()}"'
-                    xfs[k] = xf_of[id(f)]
+                if id(f) not in xf_of:
+                    xf_of[id(f)] = f' s="{f._get_xf_index()}"'
+                xfs[k] = xf_of[id(f)]
+            if ok:  # a link keeps its cell's own format, else the column's, else the link's
+                link = column_format or self.book.link
+                link_xf = f' s="{link._get_xf_index()}"'
+                for k in ok:
+                    if k not in fmts:
+                        xfs[k] = link_xf
         opening = f'<c r="{self.letters[c]}'
         kinds = set(map(type, values))
         self.full = self.full or type(None) not in kinds
@@ -717,7 +739,7 @@ class _ColumnXml:
         for k, f in fmts.items():
             if f is not None and values[k] is None:  # a formatted empty cell
                 cells[k] = f'{opening}{numbers[k]}"{xfs[k]}/>'
-        return cells, linked
+        return cells, (ok, xml)
 
     @staticmethod
     def _mixed(opening, numbers, xfs, values, kinds, slow) -> list[str]:
@@ -744,6 +766,8 @@ class _ColumnXml:
             return [""] * len(values)
         if len(parts) == 1:
             return parts[0]
+        if len(parts) == 2:  # one of the two is "" on each row
+            return [a or b for a, b in zip(*parts, strict=True)]
         return ["".join(p) for p in zip(*parts, strict=True)]
 
 
