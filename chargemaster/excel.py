@@ -20,6 +20,7 @@ import math
 import os
 import re
 import shutil
+import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
+
+try:
+    from isal import isal_zlib
+except ImportError:  # zipfile's zlib then
+    isal_zlib = None
 from xlsxwriter.utility import xl_col_to_name, xl_range
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -244,8 +250,14 @@ class Book:
         # Deflate level 1 instead of zlib's default 6: half the CPU of zipping the sheets for a
         # file about a fifth larger (100k lines: 0.8 s instead of 1.5 s, 14 MB instead of 12).
         # xlsxwriter opens its ZipFile with no level of its own, so it is given one here.
+        # With isal installed, its deflate (ISA-L) does the same work in a quarter of the time
+        # (100k lines: 0.33 s -> 0.08 s, 14.0 MB -> 13.5 MB) through zipfile's own calls.
         plain = xlsxwriter.workbook.ZipFile
         xlsxwriter.workbook.ZipFile = functools.partial(plain, compresslevel=1)
+        compressor, crc = zipfile._get_compressor, zipfile.crc32
+        if isal_zlib is not None:
+            zipfile._get_compressor = _isal_compressor
+            zipfile.crc32 = isal_zlib.crc32
         if self.constant_memory and _ColumnXml.fits(xlsxwriter.__version__):
             for ws in self.book.worksheets():
                 _copy_rows_as_bytes(ws)
@@ -253,6 +265,7 @@ class Book:
             self.book.close()
         finally:
             xlsxwriter.workbook.ZipFile = plain
+            zipfile._get_compressor, zipfile.crc32 = compressor, crc
 
     def put(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
         value = clean(value)
@@ -769,6 +782,17 @@ class _ColumnXml:
         if len(parts) == 2:  # one of the two is "" on each row
             return [a or b for a, b in zip(*parts, strict=True)]
         return ["".join(p) for p in zip(*parts, strict=True)]
+
+
+def _isal_compressor(compress_type, compresslevel=None):
+    """zipfile's compressor for a deflated part, from ISA-L (any other kind: zipfile's own)."""
+    if compress_type == zipfile.ZIP_DEFLATED:
+        level = 1 if compresslevel is None else min(max(compresslevel, 0), 3)
+        return isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
+    return _PLAIN_COMPRESSOR(compress_type, compresslevel)
+
+
+_PLAIN_COMPRESSOR = zipfile._get_compressor
 
 
 def _copy_rows_as_bytes(ws) -> None:
