@@ -486,7 +486,6 @@ class _Sparse:
 
 # A string xlsxwriter would rewrite (control characters as _xHHHH_, a literal _xHHHH_ escaped).
 _NEEDS_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_NEEDS_ESCAPE_JOINED = re.compile(r"_x[0-9a-fA-F]{4}_|[\x01-\x08\x0b-\x1f\ufffe\uffff]")
 # A text starting with whitespace (xlsxwriter's test is Python's \s) among texts joined by NUL.
 _AFTER_NUL_SPACE = re.compile(r"\x00\s")
 _ATTRIBUTE_SPECIAL = re.compile('["&<>\n]')
@@ -508,6 +507,21 @@ def _attributes(texts: list[str]) -> list[str]:
 def _attribute(text: str) -> str:
     text = text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return text.replace(">", "&gt;").replace("\n", "&#xA;")
+
+
+def _may_need_escape(joined: str, m: int) -> bool:
+    """Whether some of m texts joined by NUL may hold what xlsxwriter escapes (or a NUL);
+    False is exact. Control characters are found in the UTF-8 bytes with everything
+    harmless deleted (printable ASCII, tab, newline, any byte of a multi-byte character):
+    what is left is the m - 1 separators, unless a text holds one."""
+    if _ESCAPE_LITERAL.search(joined):
+        return True
+    left = joined.encode("utf-8", "surrogatepass").translate(None, _HARMLESS_BYTES)
+    return len(left) != m - 1 or "\ufffe" in joined or "\uffff" in joined
+
+
+_ESCAPE_LITERAL = re.compile(r"_x[0-9a-fA-F]{4}_")
+_HARMLESS_BYTES = b"\t\n" + bytes(range(0x20, 0x100))
 
 
 def _edge_space(texts: list[str], joined: str) -> list[str] | None:
@@ -539,12 +553,7 @@ def _text_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -
     m = len(values)
     texts = values if None not in values else ["" if v is None else v for v in values]
     joined = "\x00".join(texts)
-    if (
-        joined.count("\x00") != m - 1
-        or "_x" in joined
-        or not "".join(texts).isprintable()
-        and _NEEDS_ESCAPE_JOINED.search(joined)
-    ):
+    if _may_need_escape(joined, m):
         slow.update(k for k, v in enumerate(texts) if _NEEDS_ESCAPE.search(v))
         texts = ["" if k in slow else v for k, v in enumerate(texts)]
         joined = "\x00".join(texts)

@@ -302,3 +302,17 @@ def test_edge_whitespace_found_in_the_joined_column_is_each_texts_own():
         got = excel._edge_space(texts, "\x00".join(texts))
         got = [("preserve" if p else "") for p in got] if got is not None else [""] * 12
         assert got == want, texts
+
+
+def test_escape_check_over_the_joined_column_misses_no_text():
+    import random
+
+    rng = random.Random(7)
+    alphabet = ["a", "_x", "0041", "_", "\x01", "\x1f", "\r", "\t", "\n", "\x7f", "é", "\ufffe"]
+    alphabet += ["\uffff", "\u2192", "😀", "\x85", "\x00"]
+    for _ in range(300):
+        texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 3))) for _ in range(6)]
+        want = any(excel._NEEDS_ESCAPE.search(t) for t in texts)
+        if excel._may_need_escape("\x00".join(texts), len(texts)) is False:
+            assert not want, texts
+    assert excel._may_need_escape("\x00".join(["plain", "tab\tand\nnewline", "é→"]), 3) is False
