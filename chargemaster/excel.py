@@ -524,32 +524,37 @@ _ESCAPE_LITERAL = re.compile(r"_x[0-9a-fA-F]{4}_")
 _HARMLESS_BYTES = b"\t\n" + bytes(range(0x20, 0x100))
 
 
-def _edge_space(texts: list[str], joined: str) -> list[str] | None:
-    """xml:space="preserve" for each text starting or ending with whitespace (None: no text
-    does). Found in the texts joined by NUL: leading whitespace follows a NUL, trailing
-    whitespace precedes one (a NUL in the text reversed), each text's place by its offset."""
+def _edge_space(texts: list[str], joined: str) -> set[int]:
+    """The texts starting or ending with whitespace (they take xml:space="preserve"). Found
+    in the texts joined by NUL: leading whitespace follows a NUL, trailing whitespace precedes
+    one (a NUL in the text reversed), each text's place by its offset; where most texts have
+    it (codes padded with spaces), text by text."""
     backwards = joined[::-1]
-    lead = [m.start() + 1 for m in _AFTER_NUL_SPACE.finditer(joined)]
-    trail = [len(joined) - 1 - (m.start() + 1) for m in _AFTER_NUL_SPACE.finditer(backwards)]
+    lead: list[int] = []
+    trail: list[int] = []
+    many = len(texts) // 8
+    for found, text in ((lead, joined), (trail, backwards)):
+        for match in _AFTER_NUL_SPACE.finditer(text):
+            found.append(match.start() + 1)
+            if len(lead) + len(trail) > many:
+                return {k for k, t in enumerate(texts) if t and (t[0].isspace() or t[-1].isspace())}
     if joined[:1].isspace():
         lead.append(0)
     if backwards[:1].isspace():
-        trail.append(len(joined) - 1)
+        trail.append(0)
     if not lead and not trail:
-        return None
-    starts = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])])
-    at = np.searchsorted(starts, np.array(lead + trail, dtype=np.int64), side="right") - 1
-    preserve = [""] * len(texts)
-    for k in set(at.tolist()):
-        preserve[k] = _PRESERVE
-    return preserve
+        return set()
+    sizes = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
+    starts = np.concatenate([[0], np.cumsum(sizes[:-1])])
+    at = np.array(lead + [len(joined) - 1 - p for p in trail], dtype=np.int64)
+    return set((np.searchsorted(starts, at, side="right") - 1).tolist())
 
 
-def _text_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -> list[str]:
-    """Inline-string cells of a column whose values are text or None ("" for None); rows
-    xlsxwriter must write itself are added to ``slow``. The checks run once over the column's
-    text joined by NUL (which no text written here holds: it is escaped, so left to
-    xlsxwriter), each a scan for a literal where a regex per cell would cost more."""
+def _text_cells(opening: str, numbers, xf: str, patch, values: list[Any], slow) -> list[str]:
+    """Inline-string cells of a column whose values are text or None ("" for None), each in
+    format xf but the rows ``patch`` gives their own; rows xlsxwriter must write itself are
+    added to ``slow``. The checks run once over the column's text joined by NUL (which no
+    text written here holds: it is escaped, so left to xlsxwriter)."""
     m = len(values)
     texts = values if None not in values else ["" if v is None else v for v in values]
     joined = "\x00".join(texts)
@@ -566,26 +571,26 @@ def _text_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -
     if "&" in joined or "<" in joined or ">" in joined:
         joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         escaped = joined.split("\x00")
-    if preserve is None and isinstance(xfs, str):  # the common case, in fewer steps
-        middle = f'"{xfs} t="inlineStr"><is><t>'
-        if texts is values:  # no None
-            return [
-                f"{opening}{n}{middle}{e}</t></is></c>"
-                for n, e in zip(numbers, escaped, strict=True)
-            ]
-        return [
+    middle = f'"{xf} t="inlineStr"><is><t>'
+    if texts is values:  # no None
+        cells = [
+            f"{opening}{n}{middle}{e}</t></is></c>" for n, e in zip(numbers, escaped, strict=True)
+        ]
+    else:
+        cells = [
             f"{opening}{n}{middle}{e}</t></is></c>" if v is not None else ""
             for n, e, v in zip(numbers, escaped, values, strict=True)
         ]
-    xfs = [xfs] * m if isinstance(xfs, str) else xfs
-    preserve = [""] * m if preserve is None else preserve
-    return [
-        f'{opening}{n}"{x} t="inlineStr"><is><t{p}>{e}</t></is></c>' if v is not None else ""
-        for n, x, p, e, v in zip(numbers, xfs, preserve, escaped, values, strict=True)
-    ]
+    for k in preserve.union(patch):  # the few cells of another shape
+        if values[k] is not None:
+            x, p = patch.get(k, xf), _PRESERVE if k in preserve else ""
+            cells[k] = (
+                f'{opening}{numbers[k]}"{x} t="inlineStr"><is><t{p}>{escaped[k]}</t></is></c>'
+            )
+    return cells
 
 
-def _number_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int]) -> list[str]:
+def _number_cells(opening: str, numbers, xf: str, patch, values: list[Any], slow) -> list[str]:
     """Number cells ('%.16G', as xlsxwriter) of a column of ints, floats or None."""
     ints = [v for v in values if v.__class__ is int]
     floats = {v for v in values if v.__class__ is float}
@@ -601,16 +606,15 @@ def _number_cells(opening: str, numbers, xfs, values: list[Any], slow: set[int])
     if ints and max(max(ints), -min(ints)) >= _EXACT_INT:
         printed.update((v, f"{v:.16G}") for v in ints)
     get = printed.get
-    if isinstance(xfs, str):
-        middle = f'"{xfs}><v>'
-        return [
-            f"{opening}{n}{middle}{get(v, v)}</v></c>" if v is not None else ""
-            for n, v in zip(numbers, values, strict=True)
-        ]
-    return [
-        f'{opening}{n}"{x}><v>{get(v, v)}</v></c>' if v is not None else ""
-        for n, x, v in zip(numbers, xfs, values, strict=True)
+    middle = f'"{xf}><v>'
+    cells = [
+        f"{opening}{n}{middle}{get(v, v)}</v></c>" if v is not None else ""
+        for n, v in zip(numbers, values, strict=True)
     ]
+    for k, x in patch.items():
+        if values[k] is not None:
+            cells[k] = f'{opening}{numbers[k]}"{x}><v>{get(values[k], values[k])}</v></c>'
+    return cells
 
 
 class _ColumnXml:
@@ -732,53 +736,61 @@ class _ColumnXml:
                 f'<hyperlink ref="{letter}{numbers[k]}" location="{p}" display="{t}"/>'
                 for k, p, t in zip(ok, places, shown, strict=True)
             ]
-        xfs: str | list[str] = self.column_xf[c]
-        if fmts or ok:
-            xfs = [self.column_xf[c]] * len(values)
-            xf_of: dict[int, str] = {}
-            for k, f in fmts.items():
-                if id(f) not in xf_of:
-                    xf_of[id(f)] = f' s="{f._get_xf_index()}"'
-                xfs[k] = xf_of[id(f)]
-            if ok:  # a link keeps its cell's own format, else the column's, else the link's
-                link = column_format or self.book.link
-                link_xf = f' s="{link._get_xf_index()}"'
-                for k in ok:
-                    if k not in fmts:
-                        xfs[k] = link_xf
+        # The column's format, and the cells with one of their own: a link keeps its cell's
+        # own format, else the column's, else the link's.
+        xf_of: dict[int, str] = {}
+        patch: dict[int, str] = {}
+        for k, f in fmts.items():
+            if id(f) not in xf_of:
+                xf_of[id(f)] = f' s="{f._get_xf_index()}"'
+            patch[k] = xf_of[id(f)]
+        if ok:
+            link = column_format or self.book.link
+            link_xf = f' s="{link._get_xf_index()}"'
+            for k in ok:
+                if k not in patch:
+                    patch[k] = link_xf
+        xf = self.column_xf[c]
+        m = len(values)
+        if len(patch) > m // 2:  # most cells are links: theirs is the format to patch from
+            shared = max(set(patch.values()), key=list(patch.values()).count)
+            patch = {k: x for k, x in patch.items() if x != shared} | {
+                k: xf for k in range(m) if k not in patch
+            }
+            xf = shared
         opening = f'<c r="{self.letters[c]}'
         kinds = set(map(type, values))
         self.full = self.full or type(None) not in kinds
         kinds.discard(type(None))
         if not kinds:
-            cells = [""] * len(values)
+            cells = [""] * m
         elif kinds == {str}:
-            cells = _text_cells(opening, numbers, xfs, values, slow)
+            cells = _text_cells(opening, numbers, xf, patch, values, slow)
         elif kinds <= {int, float}:
-            cells = _number_cells(opening, numbers, xfs, values, slow)
+            cells = _number_cells(opening, numbers, xf, patch, values, slow)
         else:
-            cells = self._mixed(opening, numbers, xfs, values, kinds, slow)
-        for k, f in fmts.items():
-            if f is not None and values[k] is None:  # a formatted empty cell
-                cells[k] = f'{opening}{numbers[k]}"{xfs[k]}/>'
+            cells = self._mixed(opening, numbers, xf, patch, values, kinds, slow)
+        for k in fmts:
+            if values[k] is None:  # a formatted empty cell
+                cells[k] = f'{opening}{numbers[k]}"{patch.get(k, xf)}/>'
         return cells, (ok, xml)
 
     @staticmethod
-    def _mixed(opening, numbers, xfs, values, kinds, slow) -> list[str]:
-        if isinstance(xfs, str):
-            xfs = [xfs] * len(values)
+    def _mixed(opening, numbers, xf, patch, values, kinds, slow) -> list[str]:
         parts = []
         if str in kinds:
             text = [v if v.__class__ is str else None for v in values]
-            parts.append(_text_cells(opening, numbers, xfs, text, slow))
+            parts.append(_text_cells(opening, numbers, xf, patch, text, slow))
         if int in kinds or float in kinds:
             number = [v if v.__class__ is int or v.__class__ is float else None for v in values]
-            parts.append(_number_cells(opening, numbers, xfs, number, slow))
+            parts.append(_number_cells(opening, numbers, xf, patch, number, slow))
         if bool in kinds:
             parts.append(
                 [
-                    f'{opening}{n}"{x} t="b"><v>{int(v)}</v></c>' if v.__class__ is bool else ""
-                    for n, x, v in zip(numbers, xfs, values, strict=True)
+                    f'{opening}{n}"{patch.get(k, xf)} t="b"><v>{int(v)}</v></c>'
+                    if v.__class__ is bool
+                    else ""
+                    for k, (n, v) in enumerate(zip(numbers, values, strict=True))
                 ]
             )
         other = kinds - {str, int, float, bool}
