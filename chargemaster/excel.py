@@ -571,7 +571,11 @@ def _text_cells(opening: str, numbers, xf: str, patch, values: list[Any], slow) 
     if "&" in joined or "<" in joined or ">" in joined:
         joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         escaped = joined.split("\x00")
-    middle = f'"{xf} t="inlineStr"><is><t>'
+    # Most texts of a column padded with spaces: preserved is the shape to patch from.
+    padded = len(preserve) > m // 2
+    if padded:
+        preserve = {k for k in range(m) if k not in preserve}  # now: the rows not preserved
+    middle = f'"{xf} t="inlineStr"><is><t{_PRESERVE if padded else ""}>'
     if texts is values:  # no None
         cells = [
             f"{opening}{n}{middle}{e}</t></is></c>" for n, e in zip(numbers, escaped, strict=True)
@@ -583,10 +587,9 @@ def _text_cells(opening: str, numbers, xf: str, patch, values: list[Any], slow) 
         ]
     for k in preserve.union(patch):  # the few cells of another shape
         if values[k] is not None:
-            x, p = patch.get(k, xf), _PRESERVE if k in preserve else ""
-            cells[k] = (
-                f'{opening}{numbers[k]}"{x} t="inlineStr"><is><t{p}>{escaped[k]}</t></is></c>'
-            )
+            x, e = patch.get(k, xf), escaped[k]
+            p = _PRESERVE if (k in preserve) != padded else ""
+            cells[k] = f'{opening}{numbers[k]}"{x} t="inlineStr"><is><t{p}>{e}</t></is></c>'
     return cells
 
 

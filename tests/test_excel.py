@@ -202,10 +202,13 @@ def _wide_table(path, fast: bool, monkeypatch, chunk: int) -> list[int]:
         1: {3: book.fills["error"], 4: book.named["count"]},
         3: {5: book.fills["warning"]},  # a fill on a linked cell
     }
+    padded = [f" P{i} " if i % 5 else f"P{i}" for i in range(n)]  # most texts padded
+    padded[3] = None
+    styles[5] = {4: book.fills["error"], 5: book.fills["error"]}
     book.table(
         "Sheet",
-        ["Code", "Numbers", "Empty", "Texts", "Mixed"],
-        [codes, numbers, empty, texts, AWKWARD],
+        ["Code", "Numbers", "Empty", "Texts", "Mixed", "Padded"],
+        [codes, numbers, empty, texts, AWKWARD, padded],
         formats={1: "currency"},
         styles=styles,
         links=links,
