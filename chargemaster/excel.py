@@ -380,7 +380,7 @@ class Book:
         return kept, left
 
     def _write_row(self, ws, r: int, row: Sequence[Any], special, column_formats) -> None:
-        """One row through xlsxwriter's own cell writers (the rows _RowXml leaves to it)."""
+        """One row through xlsxwriter's own cell writers (the rows _ColumnXml leaves to it)."""
         if not special:
             ws.write_row(r, 0, row)
             return
