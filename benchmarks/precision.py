@@ -17,6 +17,7 @@ precision, debatable counting half; labels whose finding no longer fires are cou
     python benchmarks/precision.py                 # run, sample up to 20 per rule, report
     python benchmarks/precision.py --per-rule 30   # a larger sample
     python benchmarks/precision.py --report-only   # precision from the labels, no new sample
+    python benchmarks/precision.py --report-only --cache DIR   # only labels firing in that run
     python benchmarks/precision.py --noise noise.csv   # also findings per 1,000 lines
 
 `--context DIR` writes, per rule, the sampled findings with the line's description, codes,
@@ -45,6 +46,9 @@ from chargemaster.pipeline import RunOptions, run  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "realdata"
 LABELS = ROOT / "benchmarks" / "labels"
+# One file per fresh draw (file,row,rule,value): which labels were drawn when, so that a
+# figure can be re-checked on findings nobody had looked at when the rule was tuned.
+DRAWS = LABELS / "draws"
 COLUMNS = ["file", "row", "rule", "value", "suggested", "label", "reason"]
 KEY = ["file", "row", "rule", "value"]
 SEED = 20261127
@@ -160,6 +164,91 @@ def sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> pd.Data
     return hits.loc[picked]
 
 
+def fresh_sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> pd.DataFrame:
+    """n findings of a rule nobody has labelled, whatever the labels already there: one per
+    file in turn, the files with the fewest labels of the rule first (seeded order within
+    each count), so that neither the biggest file nor the files labelled before fill it."""
+    rng = random.Random(f"{SEED}:fresh:{rule}")
+    hits = findings[findings["rule"].eq(rule)].copy()
+    hits["key"] = keyed(hits)
+    # suggest_accuracy.py names corpus files without their folder: the same finding.
+    seen = {k.removeprefix("corpus/") for k in have}
+    known = hits["key"].str.removeprefix("corpus/").isin(seen)
+    labelled = hits[known].groupby("file").size()
+    hits = hits[~known & ~hits["key"].duplicated()]
+    queues = {}
+    for file, group in hits.groupby("file", sort=True):
+        order = list(group.index)
+        rng.shuffle(order)
+        queues[file] = order
+    files = sorted(queues)
+    rng.shuffle(files)
+    files.sort(key=lambda f: int(labelled.get(f, 0)))
+    picked = []
+    while len(picked) < n and any(queues.values()):
+        for file in files:
+            if queues[file] and len(picked) < n:
+                picked.append(queues[file].pop(0))
+    return hits.loc[picked]
+
+
+def write_fresh(
+    findings: pd.DataFrame, n: int, draw: str, context: Path | None, only: list[str] | None
+) -> None:
+    """Append, per error and warning rule (or the rules in `only`), n findings not yet labelled
+    to its label file (empty label) and their keys to labels/draws/<draw>.csv."""
+    rules = [
+        r
+        for r in sorted(findings["rule"].unique())
+        if RULES[r].severity.value in ("error", "warning") and r not in MEASURED_ELSEWHERE
+    ]
+    if only:
+        rules = [r for r in rules if r in only]
+    DRAWS.mkdir(parents=True, exist_ok=True)
+    drawn = []
+    for rule in rules:
+        old = read_labels(rule)
+        new = fresh_sample(findings, rule, n, set(keyed(old)) if len(old) else set())
+        print(f"{rule}: {len(new)} fresh", file=sys.stderr)
+        if new.empty:
+            continue
+        rows = new.assign(label="", reason="")
+        rows["row"] = rows["row"].map(lambda r: text(r).removesuffix(".0"))
+        rows = rows[COLUMNS].map(text)
+        merged = pd.concat([old, rows], ignore_index=True) if len(old) else rows
+        merged.to_csv(label_path(rule), index=False, quoting=csv.QUOTE_MINIMAL)
+        drawn.append(rows[KEY])
+        if context is not None:
+            write_context(findings, rule, set(keyed(rows)), context)
+    if drawn:
+        out = DRAWS / f"{draw}.csv"
+        frame = pd.concat(drawn, ignore_index=True)
+        if out.exists():
+            frame = pd.concat([pd.read_csv(out, dtype="str", keep_default_na=False), frame])
+        frame.drop_duplicates().to_csv(out, index=False)
+
+
+def write_context(findings: pd.DataFrame, rule: str, keys: set[str], context: Path) -> None:
+    context.mkdir(parents=True, exist_ok=True)  # named by rule id
+    hits = findings[findings["rule"].eq(rule)]
+    hits = hits[keyed(hits).isin(keys)]
+    cols = [
+        "file",
+        "row",
+        "rule",
+        "value",
+        "suggested",
+        "line_description",
+        "line_revenue_code",
+        "line_coded_hcpcs",
+        "line_coded_modifiers",
+        "line_price",
+        "column",
+        "message",
+    ]
+    hits[cols].to_csv(context / f"{rule}.csv", index=False)
+
+
 def write_samples(
     findings: pd.DataFrame, files: pd.DataFrame, n: int, n_loud: int, context: Path | None
 ) -> None:
@@ -195,31 +284,16 @@ def write_samples(
         if len(merged):
             merged.to_csv(label_path(rule), index=False, quoting=csv.QUOTE_MINIMAL)
         if context is not None:
-            context.mkdir(parents=True, exist_ok=True)  # named by rule id
-            keys = set(keyed(merged))
-            hits = findings[findings["rule"].eq(rule)]
-            hits = hits[keyed(hits).isin(keys)]
-            cols = [
-                "file",
-                "row",
-                "rule",
-                "value",
-                "suggested",
-                "line_description",
-                "line_revenue_code",
-                "line_coded_hcpcs",
-                "line_coded_modifiers",
-                "line_price",
-                "column",
-                "message",
-            ]
-            hits[cols].to_csv(context / f"{rule}.csv", index=False)
+            write_context(findings, rule, set(keyed(merged)), context)
 
 
-def report(findings: pd.DataFrame | None) -> pd.DataFrame:
+def report(
+    findings: pd.DataFrame | None, keep: set[str] | None = None, drop: set[str] | None = None
+) -> pd.DataFrame:
     """Precision per rule from the label files; with findings, only labels still firing. A
     rule these runs do not exercise (a fee schedule not loaded here) keeps all its labels and
-    shows no "gone" count."""
+    shows no "gone" count. `keep` / `drop` restrict the labels to / away from a set of keys
+    (a draw)."""
     live = set(keyed(findings)) if findings is not None else None
     ran = set(findings["rule"]) if findings is not None else set()
     rows = []
@@ -228,6 +302,10 @@ def report(findings: pd.DataFrame | None) -> pd.DataFrame:
         if labels.empty or "label" not in labels:
             continue
         labels = labels[labels["label"].isin(["right", "wrong", "debatable"])]
+        if keep is not None and len(labels):
+            labels = labels[keyed(labels).isin(keep).to_numpy()]
+        if drop is not None and len(labels):
+            labels = labels[~keyed(labels).isin(drop).to_numpy()]
         gone = None
         if live is not None and len(labels) and set(labels["rule"]) & ran:
             fires = keyed(labels).isin(live).to_numpy()
@@ -251,6 +329,46 @@ def report(findings: pd.DataFrame | None) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def draw_keys(draw: str | None) -> tuple[str, set[str]] | None:
+    """The keys of a draw (labels/draws/<draw>.csv; default the last by name)."""
+    paths = sorted(DRAWS.glob("*.csv")) if DRAWS.exists() else []
+    if draw is not None:
+        paths = [p for p in paths if p.stem == draw]
+    if not paths:
+        return None
+    frame = pd.read_csv(paths[-1], dtype="str", keep_default_na=False)
+    return paths[-1].stem, set(keyed(frame)) if len(frame) else set()
+
+
+def split_table(findings: pd.DataFrame | None, draw: str | None) -> pd.DataFrame | None:
+    """Per rule: the labels drawn before (old), those of the draw (fresh), and both, each as
+    n right/wrong/debatable precision; debatable counts half."""
+    keys = draw_keys(draw)
+    if keys is None:
+        return None
+    name, fresh = keys
+    parts = {"old": report(findings, drop=fresh), name: report(findings, keep=fresh)}
+    parts["combined"] = report(findings)
+    out = None
+    for part, table in parts.items():
+        if table.empty:
+            continue
+        table = table.set_index("rule")
+        cell = (
+            table["n"].astype(str)
+            + " "
+            + table["right"].astype(str)
+            + "/"
+            + table["wrong"].astype(str)
+            + "/"
+            + table["debatable"].astype(str)
+            + " "
+            + table["precision"].map(lambda p: f"{p:.2f}")
+        ).rename(f"{part}: n r/w/d prec")
+        out = cell.to_frame() if out is None else out.join(cell, how="outer")
+    return out.fillna("-").reset_index() if out is not None else None
 
 
 def loud_precision(findings: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
@@ -297,6 +415,16 @@ def main(argv: list[str] | None = None) -> int:
         help="labels per file where a warning rule fires on over 100 per 1,000 lines",
     )
     ap.add_argument("--report-only", action="store_true", help="no run, no new sample")
+    ap.add_argument(
+        "--fresh",
+        type=int,
+        help="draw this many findings per rule that nobody has labelled, whatever is labelled",
+    )
+    ap.add_argument("--rule", action="append", help="with --fresh: only this rule (repeat)")
+    ap.add_argument(
+        "--draw",
+        help="name of the fresh draw (labels/draws/NAME.csv); the report splits old / NAME",
+    )
     ap.add_argument("--cache", type=Path, help="keep (or reuse) the run's findings here")
     ap.add_argument("--context", type=Path, help="write the sampled lines' context here")
     ap.add_argument("--noise", type=Path, help="write findings per 1,000 lines here (CSV)")
@@ -307,14 +435,26 @@ def main(argv: list[str] | None = None) -> int:
         help="Addendum B releases [default: every one in ../shared/realdata/hcpcs]",
     )
     args = ap.parse_args(argv)
-    if args.report_only:
+    findings = None
+    if args.report_only and args.cache is not None and (args.cache / "findings.pkl").exists():
+        # A cached run: count only the labels whose finding still fires, as a full run does.
+        findings = pd.read_pickle(args.cache / "findings.pkl")
+        table = report(findings)
+        table = table[~table["rule"].isin(MEASURED_ELSEWHERE)]
+    elif args.report_only:
+        print("every label, firing or not (--cache DIR of a run counts only those that fire)")
         table = report(None)
     else:
         addendum_b = tuple(args.addendum_b or (REAL / "hcpcs",))
         findings, files = run_all(addendum_b, args.cache)
         skipped = files[files["skipped"].ne("")]
         print(f"{len(files) - len(skipped)} files read, {len(skipped)} skipped (exit 2)")
-        write_samples(findings, files, args.per_rule, args.per_loud_file, args.context)
+        if args.fresh:
+            if not args.draw:
+                raise SystemExit("error: --fresh needs --draw NAME")
+            write_fresh(findings, args.fresh, args.draw, args.context, args.rule)
+        else:
+            write_samples(findings, files, args.per_rule, args.per_loud_file, args.context)
         if args.noise is not None:
             noise(findings, files).to_csv(args.noise, index=False)
         table = report(findings)
@@ -334,6 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     n = int(table["n"].sum())
     score = (table["right"].sum() + table["debatable"].sum() / 2) / n if n else 0
     print(f"labelled findings: {n}; overall precision {score:.3f}")
+    split = split_table(findings, args.draw)
+    if split is not None:
+        table_rules = set(table["rule"])
+        split = split[split["rule"].isin(table_rules)]
+        print("\nold labels / fresh draw / combined (n right/wrong/debatable precision):")
+        with pd.option_context("display.width", 160, "display.max_rows", 200):
+            print(split.to_string(index=False))
     return 0
 
 

@@ -5,6 +5,7 @@ Three modes (REAL defaults to ../shared/realdata beside the checkout):
   python benchmarks/suggest_accuracy.py [REAL]            top-1 / top-3 accuracy
   python benchmarks/suggest_accuracy.py --sample [REAL]   refresh the label files' samples
   python benchmarks/suggest_accuracy.py --labels          precision from the labels, threshold
+  python benchmarks/suggest_accuracy.py --recheck [REAL]  which labelled suggestions are still made
 
 Accuracy: for each real chargemaster in REAL/cdm (with OPPS Addendum B April 2026 loaded), hide
 the code of every active ancillary line that carries a valid one, suggest, and count how often
@@ -173,6 +174,44 @@ def sample(real: Path) -> None:
     print("\n".join(review))
 
 
+def recheck(real: Path) -> None:
+    """Which labelled first candidates the current code still makes (same code and score, same
+    run as --sample), and the precision of those shown in Issues: a label on a suggestion that
+    is no longer made measures nothing."""
+    addendum_b = real / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
+    labels = pd.read_csv(SUGGEST_LABELS, dtype="str", keep_default_na=False)
+    labels = labels[labels["label"].ne("")]
+    # Only the --sample runs (as of AS_OF, one Addendum B): the fresh draws (labels/draws) come
+    # from precision.py's runs (as of the CDM year, every release) and are measured there.
+    drawn = set()
+    for draw in (LABELS / "draws").glob("*.csv"):
+        keys = pd.read_csv(draw, dtype="str", keep_default_na=False)
+        drawn |= set(keys[["file", "row", "rule"]].itertuples(index=False, name=None))
+    cells = labels[["file", "row", "rule"]].itertuples(index=False, name=None)
+    labels = labels[[k not in drawn for k in cells]]
+    now = []
+    for name, group in labels.groupby("file"):
+        path = real / "cdm" / name
+        if not path.exists():
+            path = real / "cdm" / "corpus" / name
+        result = run(RunOptions(path, addendum_b=addendum_b, as_of=AS_OF))
+        first = result.suggestions[result.suggestions["Rank"].eq(1)].set_index("Row")
+        for row in group["row"]:
+            r = int(row)
+            hit = first.loc[r] if r in first.index else None
+            now.append("" if hit is None else f"{hit['HCPCS']} ({hit['Score']:.2f})")
+    labels = labels.sort_values("file", kind="stable").assign(now=now)
+    kept = labels[labels["now"].eq(labels["suggested"])]
+    print(f"labelled first candidates still made: {len(kept)} of {len(labels)}")
+    score = kept["suggested"].str.extract(r"\(([\d.]+)\)")[0].astype(float)
+    shown = kept[score.ge(suggest.SHOW_SCORE)]
+    if len(shown):
+        p = _precision(shown["label"])
+        print(f"  of them shown in Issues: n={len(shown)}, precision {p:.3f}")
+    else:
+        print("  none of them shown in Issues")
+
+
 def _precision(labels: pd.Series) -> float:
     points = labels.map({"right": 1.0, "debatable": 0.5, "wrong": 0.0})
     return float(points.mean())
@@ -209,6 +248,23 @@ def precision() -> None:
     print(f"suggest.SHOW_SCORE = {suggest.SHOW_SCORE}")
     shown = df[df["score"].ge(suggest.SHOW_SCORE)]
     print(f"shown in Issues: n={len(shown)}, precision {_precision(shown['label']):.3f}")
+    # Fresh draws (labels/draws/<name>.csv, written by precision.py --fresh or by hand): the
+    # figure on findings nobody had looked at when the threshold was set.
+    for draw in sorted((LABELS / "draws").glob("*.csv")):
+        keys = pd.read_csv(draw, dtype="str", keep_default_na=False)
+        keys = set(keys[["file", "row", "rule", "value"]].itertuples(index=False, name=None))
+        for name, frame in (("suggestions", shown), ("conflicts", conflicts)):
+            frame = frame[frame["label"].ne("")]
+            cells = frame[["file", "row", "rule", "value"]].itertuples(index=False, name=None)
+            fresh = pd.Series([k in keys for k in cells], index=frame.index, dtype=bool)
+            parts = {"old": frame[~fresh], draw.stem: frame[fresh], "combined": frame}
+            print(
+                f"  {name} shown, old / {draw.stem} / combined: "
+                + "; ".join(
+                    f"{k} n={len(v)} {_precision(v['label']):.3f}" if len(v) else f"{k} n=0"
+                    for k, v in parts.items()
+                )
+            )
 
 
 if __name__ == "__main__":
@@ -217,9 +273,12 @@ if __name__ == "__main__":
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true")
     mode.add_argument("--labels", action="store_true")
+    mode.add_argument("--recheck", action="store_true")
     args = parser.parse_args()
     if args.sample:
         sample(args.real)
+    elif args.recheck:
+        recheck(args.real)
     elif args.labels:
         precision()
     else:

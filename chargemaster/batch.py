@@ -64,6 +64,8 @@ def summary_of(result: Result, report: Path, exit_code: int) -> dict[str, Any]:
         "as_of": s["as_of"],
         "reference": s["reference"],
         "cpt_checked": s["cpt_checked"],
+        # Lines priced below the Medicare rate (a fee schedule was loaded), else null.
+        "below_medicare": s.get("below_medicare"),
         "counts": {sev: int(f["severity"].eq(sev).sum()) for sev in ("error", "warning", "info")},
         "by_rule": {k: int(v) for k, v in f["rule"].value_counts().sort_index().items()},
         "changes": changes,
@@ -88,6 +90,7 @@ def failure_summary(job: Job, message: str) -> dict[str, Any]:
         "statically_coded",
         "as_of",
         "cpt_checked",
+        "below_medicare",
         "counts",
         "by_rule",
         "changes",
@@ -195,7 +198,9 @@ def execute(job: Job) -> dict[str, Any]:
         _add_findings(result, extra)
         write_report(result, job.output, job.protect)
         if job.coded_output is not None:
+            t0 = time.perf_counter()
             write_coded(result, job.coded_output, job.protect)
+            log.debug("write coded output: %.3f s", time.perf_counter() - t0)
         code = result.exit_code(job.fail_on)
         log.info(
             "%s: %d lines, exit %d, report %s",

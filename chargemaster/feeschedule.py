@@ -43,6 +43,7 @@ from .reference import (
     _header_index,
     _pick,
     addendum_b_files,
+    per_value,
     quarter_end,
 )
 from .reference import release_from_name as _month_release
@@ -299,6 +300,14 @@ def _lookup(schedule: Schedule, code: pd.Series, mods: pd.Series) -> pd.DataFram
     return out
 
 
+def _per_class(description: pd.Series) -> pd.Series:
+    """Descriptions priced per drug class ('EA CLASS'), not per unit of the code."""
+    # Python's re (\b, IGNORECASE) runs only on descriptions holding the letters of 'class' in
+    # any case (Arrow's RE2 finds them; 'ſ' is an 's' to IGNORECASE): no other can match.
+    maybe = description.str.contains(r"(?i)cla[sſ][sſ]", regex=True).fillna(False).astype(bool)
+    return description.where(maybe).fillna("").str.contains(_PER_CLASS).astype(bool)
+
+
 def _cents(x: pd.Series) -> pd.Series:
     return (x * 100).round().astype("Int64")
 
@@ -386,15 +395,17 @@ def fee_findings(
 
     code = df["coded_hcpcs"]
     mods = df["coded_modifiers"]
-    tokens = mods.fillna("").str.split(" ")
-    skip_mod = tokens.map(lambda ts: bool(set(ts) & set(fee.skip_modifiers)))
+    skip = set(fee.skip_modifiers)
+    skip_mod = per_value(
+        mods, lambda m: m.fillna("").str.split(" ").map(lambda ts: bool(set(ts) & skip))
+    ).astype(bool)
     eligible = (
         df["active"]
         & code.notna()
         & price.gt(0).fillna(False)
         & ~df["family"].isin(list(fee.skip_families)).fillna(False)
         & ~skip_mod
-        & ~df["description"].fillna("").str.contains(_PER_CLASS).astype(bool)
+        & ~_per_class(df["description"])
     )
     rate = pd.Series(float("nan"), index=df.index)
     source = pd.Series(pd.NA, index=df.index, dtype="str")
@@ -423,29 +434,32 @@ def fee_findings(
         if fee.margin == 1.0
         else f"{fee.margin:g} × the Medicare rate (fee_schedule.margin)"
     )
-    label = code + mods.map(lambda m: f" {m}" if isinstance(m, str) and m else "")
+    # The texts are made for the lines that fire only (F.make takes them from there).
+    on = fires.to_numpy()
+    label = code[on] + mods[on].map(lambda m: f" {m}" if isinstance(m, str) and m else "")
+    shown, floor = _fmt(price[on]), _fmt(target[on])
     out.append(
         F.make(
             RULE,
             fires,
             column=price_col,
-            value=_fmt(price),
-            suggested=_fmt(target),
+            value=shown,
+            suggested=floor,
             charge_code=df["charge_code"],
             message="HCPCS "
             + label
             + " is priced "
-            + _fmt(price)
+            + shown
             + " (column '"
-            + price_col.fillna("")
+            + price_col[on].fillna("")
             + f"'), below {what} "
-            + _fmt(target)
+            + floor
             + " ("
-            + source
+            + source[on]
             + "): "
-            + _fmt(gap)
+            + _fmt(gap[on])
             + " per unit is given away. Raise the charge to at least "
-            + _fmt(target)
+            + floor
             + ", or check that the line bills one unit of the code.",
         )
     )

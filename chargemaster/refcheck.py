@@ -18,6 +18,7 @@ from .reference import (
     Reference,
     Release,
     isin,
+    per_value,
 )
 
 
@@ -28,6 +29,10 @@ def code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFram
 
     Level II codes are dated by the CMS HCPCS file (add and termination dates); where it has
     no date, and for CPT, by the Addendum B releases loaded (CodeHistory)."""
+    return per_value(codes, lambda values: _code_status(values, ref, as_of))
+
+
+def _code_status(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.DataFrame:
     day = pd.Timestamp(as_of)
     level2 = codes.str.fullmatch(LEVEL2_RE).fillna(False)
     cpt = codes.str.fullmatch(CPT_RE).fillna(False)
@@ -231,6 +236,8 @@ def reference_findings(
     newer = " It may be newer than the reference; load the current file."
     maybe_new = maybe_new.mask(is_cpt & cpt_after, newer).mask(~is_cpt & l2_after, newer)
     unknown = active & status["known"].eq(False).fillna(False)
+    # Messages are built on the lines a rule fires on only (F.make takes them from there).
+    on = code[unknown]
     if ref.history is not None:
         # The releases list every valid code, so an unlisted one was not valid on the oldest
         # release's first day: deleted before it, or never a code; say so (11100, deleted by
@@ -248,55 +255,59 @@ def reference_findings(
             column=col,
             value=code,
             charge_code=charge,
-            message="HCPCS " + code + f" is not in the loaded code sets ({names}). Check the code "
-            "against the current HCPCS/CPT list and correct it." + maybe_new,
+            message="HCPCS " + on + f" is not in the loaded code sets ({names}). Check the code "
+            "against the current HCPCS/CPT list and correct it." + maybe_new[unknown],
         )
     )
-    xref = status["xref"]
+    deleted = active & status["deleted"]
+    on = status[deleted]
+    xref = on["xref"]
     replace = "; CMS cross-references it to " + xref + ". Replace the code with " + xref + "."
     replace = replace.fillna(". Replace it with the current code.")
     out.append(
         F.make(
             "HCPCS-DELETED",
-            active & status["deleted"],
+            deleted,
             column=col,
             value=code,
-            suggested=xref,
+            suggested=status["xref"],
             charge_code=charge,
             message="HCPCS "
-            + code
+            + code[deleted]
             + " was "
-            + status["deleted_how"].astype("str")
+            + on["deleted_how"].astype("str")
             + f", before the as-of date {as_of}"
             + replace,
         )
     )
+    not_yet = active & status["not_yet"] & ~status["deleted"]
     out.append(
         F.make(
             "HCPCS-NOT-YET-EFFECTIVE",
-            active & status["not_yet"] & ~status["deleted"],
+            not_yet,
             column=col,
             value=code,
             charge_code=charge,
             message="HCPCS "
-            + code
+            + code[not_yet]
             + " is "
-            + status["not_yet_how"].astype("str")
+            + status.loc[not_yet, "not_yet_how"].astype("str")
             + f", not yet effective on the as-of date {as_of}. Do not bill it before then, or "
             "keep the old code until that date.",
         )
     )
+    noc = active & status["noc"] & ~status["deleted"]
     out.append(
         F.make(
             "HCPCS-NOC",
-            active & status["noc"] & ~status["deleted"],
+            noc,
             column=col,
             value=code,
             charge_code=charge,
             message="HCPCS "
-            + code
+            + code[noc]
             + " is a not-otherwise-classified or unlisted code ('"
-            + status["descriptor"].fillna("")
+            + status.loc[noc, "descriptor"].fillna("")
             + "'): every claim needs a narrative and "
             "Medicare denies it when a specific code exists. Use the specific code if there "
             "is one.",
@@ -316,7 +327,7 @@ def reference_findings(
                 letter=letters.get(source),
                 value=rev,
                 charge_code=charge,
-                message="Revenue code " + rev + " is not a UB-04 revenue code. Use a valid "
+                message="Revenue code " + rev[bad] + " is not a UB-04 revenue code. Use a valid "
                 "NUBC revenue code for the service.",
             )
         )

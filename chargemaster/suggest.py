@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
@@ -23,7 +24,7 @@ from . import findings as F
 from .config import Config
 from .prepare import Lines
 from .refcheck import code_status
-from .reference import Reference, isin
+from .reference import Reference, isin, per_value
 from .rules import code_family
 
 MAX_CANDIDATES = 3
@@ -126,6 +127,48 @@ def _word_tokens(word: str) -> tuple[str, ...]:
 def normalize(text: str) -> str:
     # Cached: reference descriptors are normalised once per process, not once per run.
     return " ".join(_tokens(str(text)))
+
+
+@lru_cache(maxsize=200_000)
+def _word_text(word: str) -> str:
+    return " ".join(_word_tokens(word))
+
+
+# Joins the texts of normalize_many: a character no description or descriptor holds (checked;
+# a text holding it is normalised on its own), neither a letter, a digit nor a space.
+_SEP = "\x00"
+_WORD_OR_SEP = re.compile(r"[A-Z0-9]+|\x00")
+
+
+def normalize_many(texts: list[str]) -> list[str]:
+    """normalize of each text (the same strings), for tens of thousands at once: the
+    abbreviation table is applied in one pass over the texts joined, the words found in one
+    more, and each distinct word is looked up once. A phrase never spans two texts: the
+    separator is not a letter or a digit, so a phrase's word-boundary checks see at it what
+    they see at a text's end."""
+    texts = [str(t) for t in texts]
+    distinct = [t for t in dict.fromkeys(texts) if _SEP not in t]
+    pattern, phrases, words, noise = _table()
+    table = {_SEP: _SEP}
+    done: dict[str, str] = {}
+    # A chunk at a time: the words of a million lines at once would be millions of strings.
+    for start in range(0, len(distinct), _CHUNK):
+        chunk = distinct[start : start + _CHUNK]
+        upper = pattern.sub(lambda m: phrases[m.group(0)], _SEP.join(chunk).upper())
+        found = _WORD_OR_SEP.findall(upper)
+        # Most words stand for themselves: only a word of the table, a noise word or one
+        # starting with a digit ('2V') is read by _word_text.
+        for w in dict.fromkeys(found):
+            if w not in table:
+                plain = w not in words and w not in noise and not w[0].isdigit()
+                table[w] = w if plain else _word_text(w)
+        joined = " ".join(filter(None, map(table.__getitem__, found)))
+        parts = [part.strip() for part in joined.split(_SEP)]
+        done.update(zip(chunk, parts, strict=True))
+    return [done[t] if t in done else normalize(t) for t in texts]
+
+
+_CHUNK = 20_000
 
 
 @lru_cache(maxsize=200_000)
@@ -508,7 +551,7 @@ def _build_catalog(ref: Reference, config: Config, as_of: dt.date) -> Catalog:
     return Catalog(
         table["code"].tolist(),
         table["text"].tolist(),
-        [normalize(t) for t in table["text"]],
+        normalize_many(table["text"].tolist()),
         [None if pd.isna(f) else f for f in family],
     )
 
@@ -542,7 +585,8 @@ class Suggester:
         codes = pd.Series(sorted({c for c, _ in self.local.values()}), dtype="str")
         fams = code_family(codes, self.config.code_families)
         self._local_family = {
-            c: (None if pd.isna(f) else f) for c, f in zip(codes, fams, strict=True)
+            c: (None if pd.isna(f) else f)
+            for c, f in zip(codes.tolist(), fams.tolist(), strict=True)
         }
         derived = self.catalog.derived
         self._pools: dict[frozenset, tuple[list[int], list[str]]] = derived.setdefault("pools", {})
@@ -716,8 +760,8 @@ def local_index(coded: pd.DataFrame) -> dict[str, tuple[str, str]]:
     local: dict[str, tuple[str, str]] = {}
     charges = coded["charge_code"].fillna("(no charge code)").tolist()
     descs, codes = coded["description"].tolist(), coded["coded_hcpcs"].tolist()  # one conversion
-    for desc, code, charge in zip(descs, codes, charges, strict=True):
-        local.setdefault(normalize(desc), (code, charge))
+    for key, code, charge in zip(normalize_many(descs), codes, charges, strict=True):
+        local.setdefault(key, (code, charge))
     local.pop("", None)
     return local
 
@@ -747,7 +791,9 @@ def suggest_findings(
             "row",
         ].dropna()
     )
-    suggester = build_suggester(lines, ref, config, as_of, {int(r) for r in bad})
+    # Built on first use: a file with no uncoded ancillary line to suggest for and no
+    # description conflicting with its code's descriptor needs neither catalog nor local index.
+    suggester = cache(lambda: build_suggester(lines, ref, config, as_of, {int(r) for r in bad}))
     out: list[pd.DataFrame] = []
     missing = found["rule"].eq("HCPCS-MISSING")
     rows = found.loc[missing, "row"].astype(int).tolist()
@@ -757,7 +803,7 @@ def suggest_findings(
         desc, fam = frame.at[row, "description"], frame.at[row, "family"]
         items.append((row, desc, None if pd.isna(fam) else fam))
     items = [it for it in items if not pd.isna(it[1])]
-    results = suggester.candidates_many([(d, f) for _, d, f in items])
+    results = suggester().candidates_many([(d, f) for _, d, f in items]) if items else []
     suggested = {}
     for (row, desc, _), cands in zip(items, results, strict=True):
         if not cands:
@@ -796,6 +842,10 @@ def suggest_findings(
 def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     """The official descriptor of each code: for Level II the long one (not abbreviated),
     else Addendum B's short descriptor; NA when none is known."""
+    return per_value(codes, lambda values: _code_descriptors(values, ref, as_of))
+
+
+def _code_descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     status = code_status(codes, ref, as_of)
     long = ref.level2["long_description"]
     in_l2 = isin(codes, long.index) & codes.str.fullmatch(r"[A-Z]\d{4}").fillna(False)
@@ -803,7 +853,42 @@ def _descriptors(codes: pd.Series, ref: Reference, as_of: dt.date) -> pd.Series:
     return text.where(in_l2).fillna(status["descriptor"])
 
 
+def _states_compared(text) -> bool:
+    """Whether a descriptor states a term _conflict_reasons compares. Only terms both texts
+    state are compared (conflicts without body and modality): a descriptor stating none of
+    them conflicts with no description, which then need not be read (most lines)."""
+    if not isinstance(text, str):
+        return False
+    b = text_terms(text)
+    return bool(b.contrast or b.side or b.views or b.purpose or b.extent)
+
+
+# A word without which key_terms states none of contrast, side, purpose and extent (views
+# also come from _VIEWS on the text as written).
+_TERM_WORDS = frozenset(
+    {"CONTRAST", "WITH", "WITHOUT", "BILATERAL", "UNILATERAL", "LEFT", "RIGHT", "VIEW"}
+    | {"SCREENING", "DIAGNOSTIC", "COMPLETE", "LIMITED"}
+)
+
+
+def _states_compared_many(texts: pd.Series) -> pd.Series:
+    """_states_compared of each text; key terms are read only for texts holding a word (or a
+    view count) they could come from, found for all texts at once by normalize_many."""
+    values = texts.tolist()
+    known = [t for t in values if isinstance(t, str)]
+    words = dict(zip(known, normalize_many(known), strict=True))
+    out = [
+        isinstance(t, str)
+        and bool(not _TERM_WORDS.isdisjoint(words[t].split()) or (t and _VIEWS.search(t.upper())))
+        and _states_compared(t)
+        for t in values
+    ]
+    return pd.Series(out, index=texts.index, dtype=bool)
+
+
 def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
+    if not _states_compared(text):
+        return []
     a, b = text_terms(desc), text_terms(text)
     # Body part is not compared with the line's own code: hand-checked on the real files it was
     # wrong far more often than right (aortogram vs abdomen, skull vs orbit/ear/fossa, internal
@@ -836,7 +921,11 @@ SAME_EXAM = 60
 
 
 def _conflicts(
-    lines: Lines, suggester: Suggester, ref: Reference, as_of: dt.date, config: Config
+    lines: Lines,
+    make_suggester: Callable[[], Suggester],
+    ref: Reference,
+    as_of: dt.date,
+    config: Config,
 ) -> pd.DataFrame:
     """DESCRIPTION-CODE-CONFLICT: description vs the code's official descriptor."""
     frame = lines.frame
@@ -844,7 +933,13 @@ def _conflicts(
     if active.empty:
         return F.empty()
     codes = active["coded_hcpcs"].astype("str")
-    # No descriptor known (CPT without Addendum B): nothing to compare.
+    text = _descriptors(codes, ref, as_of)
+    # No descriptor known (CPT without Addendum B), or one stating none of the terms compared
+    # (see _conflict_reasons): nothing to compare. Most lines go here, before any is read.
+    compared = per_value(text, _states_compared_many)
+    if not compared.any():
+        return F.empty()
+    active, codes, text = active[compared], codes[compared], text[compared]
     mods = (
         active["modifiers"].fillna("").astype("str")
         if "modifiers" in active
@@ -854,7 +949,7 @@ def _conflicts(
     pairs = pd.DataFrame(
         {
             "desc": active["description"],
-            "text": _descriptors(codes, ref, as_of),
+            "text": text,
             "code": codes,
             "family": fam.astype("object").where(fam.notna(), None),
             "mods": mods,
@@ -867,6 +962,7 @@ def _conflicts(
     if pairs.empty:
         return F.empty()
     families = frame["family"].reindex(pairs.index)
+    suggester = make_suggester()
     found = suggester.candidates_many(
         [(d, None if pd.isna(f) else f) for d, f in zip(pairs["desc"], families, strict=True)],
         limit=10,

@@ -322,3 +322,20 @@ def test_terminal_summary_fits_80_columns_with_the_report_path_whole(tmp_path, m
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln).rstrip() for ln in result.stdout.splitlines()]
     assert f"Report: {report}" in lines  # the path on one line, whole
     assert max(len(ln) for ln in lines if not ln.startswith("Report: ")) <= 80
+
+
+def test_summary_json_duration_counts_from_the_process_start(tmp_path):
+    import json
+    import time
+
+    path = write_csv(tmp_path / "one.csv", [line()])
+    doc = tmp_path / "s.json"
+    t0 = time.perf_counter()
+    proc = _cli("run", path, "-o", tmp_path / "r.xlsx", "-q", "--summary-json", doc)
+    whole = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(doc.read_text(encoding="utf-8"))
+    # On one line, interpreter start and imports are most of the process's life: timed from
+    # the command's start the duration would be well under half of it.
+    assert summary["duration_s"] >= summary["runs"][0]["seconds"]
+    assert summary["duration_s"] > 0.7 * whole

@@ -5,6 +5,7 @@ as-of picking, the price column, the CLI and the report."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -404,10 +405,14 @@ def test_cli_clfs_repeatable_report_worklist_and_summary(tmp_path):
         ],
     )
     out = tmp_path / "r.xlsx"
+    doc = tmp_path / "s.json"
     result = invoke(
-        "run", cdm, "--clfs", q1, "--clfs", q2, "--as-of", "2025-05-01", "-o", out, "--quiet"
-    )
+        "run", cdm, "--clfs", q1, "--clfs", q2, "--as-of", "2025-05-01", "-o", out, "--quiet",
+        "--summary-json", doc,
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
+    below = json.loads(doc.read_text(encoding="utf-8"))["runs"][0]["below_medicare"]
+    assert below == {"lines": 2, "gap_per_unit": 220.77}
     wb = load_workbook(out)
     rows = list(wb["Below Medicare"].iter_rows(values_only=True))
     assert rows[0][:9] == (

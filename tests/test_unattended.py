@@ -204,6 +204,7 @@ def test_summary_json_has_the_documented_keys(tmp_path):
         "as_of",
         "reference",
         "cpt_checked",
+        "below_medicare",
         "counts",
         "by_rule",
         "changes",

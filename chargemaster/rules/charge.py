@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..normalize import HCPCS_RE
-from .common import fmt_price, in_ranges, is_noc
+from ..reference import isin
+from .common import fmt_price, in_ranges, is_noc, per_value
 from .registry import PRICES, Context, Fire, rule
 
 # All-nines prices (99999 ... 999999999999, with or without .99) and one cent are placeholders.
@@ -236,27 +237,46 @@ def by_design(ctx: Context) -> pd.Series:
     if cfg.no_charge_descriptions:
         out |= _has_words(df["description"], cfg.no_charge_descriptions)
     out |= reporting_only(ctx, df["coded_hcpcs"])
-    written = df["description"].str.upper().str.extract(_DESC_GCODE, expand=False)
-    out |= reporting_only(ctx, written.astype("str"))
+    out |= reporting_only(ctx, _written_gcodes(df["description"]).astype("str"))
     out |= in_ranges(df["coded_hcpcs"], ctx.config.price_placeholder.token_charge_codes)
     out |= df["revenue_code"].isin(cfg.no_bill_revenue_codes).fillna(False)
     ctx._price_by_design = out.astype(bool)
     return ctx._price_by_design
 
 
+def _written_gcodes(description: pd.Series) -> pd.Series:
+    """The G-code a description names, else NA."""
+    upper = description.str.upper()
+    # Python's re (the look-behind) only on the descriptions holding a G and four digits; the
+    # digits as ASCII or any non-ASCII character (Python's \d takes every Unicode digit), so
+    # Arrow's RE2 finds them even in a file holding accents.
+    maybe = upper.str.contains(r"G(?:[0-9]|[^\x00-\x7f]){4}", regex=True)
+    return upper.where(maybe.fillna(False).astype(bool)).str.extract(_DESC_GCODE, expand=False)
+
+
 def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """Whether the text holds one of the words, not inside a longer word or code."""
     pattern = "|".join(re.escape(w) for w in words)
-    hit = text.str.upper().str.contains(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])", regex=True)
+    # The neighbours are matched, not looked around: the same lines (a search only asks
+    # whether a match exists), but a pattern Arrow's RE2 runs over the column instead of
+    # Python's re line by line (pandas still falls back to re where they would differ).
+    hit = text.str.upper().str.contains(
+        rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|\Z)", regex=True
+    )
     return hit.fillna(False).astype(bool)
 
 
 def _policy_group(ctx: Context) -> pd.Series:
     """The group whose pricing policy a line shares: its revenue-code family (025x), else its
     department, else the whole file ('')."""
+    known = getattr(ctx, "_price_policy_group", None)
+    if known is not None:  # asked six times a run (PRICE-MISSING, PRICE-ZERO)
+        return known
     df = ctx.frame
     rev = "revenue codes " + df["revenue_code"].str[:3] + "x"
     dept = "department " + df["department"]
-    return rev.fillna(dept).fillna("").astype("str")
+    ctx._price_policy_group = rev.fillna(dept).fillna("").astype("str")
+    return ctx._price_policy_group
 
 
 def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -270,9 +290,23 @@ def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Se
     flag, 'NO CHARGE') has documented its policy and is not reported."""
     cfg = ctx.config.price
     key = _policy_group(ctx)
-    size = ctx.active.groupby(key).transform("sum")
+    size, service = _service_lines(ctx)
     count = price.groupby(key).transform("sum")
     norm = (size >= cfg.group_min_lines) & (count >= cfg.group_share * size)
+    alone = hit & service & ~norm
+    unexplained = hit.groupby(key).transform("sum")
+    norm &= unexplained * 2 >= count
+    return alone.astype(bool), (hit & norm).astype(bool)
+
+
+def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """(active lines in the line's policy group, whether the line bills a service code no
+    line charges): the same for PRICE-MISSING and PRICE-ZERO, worked out once per run."""
+    known = getattr(ctx, "_price_service_lines", None)
+    if known is not None:
+        return known
+    cfg = ctx.config.price
+    size = ctx.active.groupby(_policy_group(ctx)).transform("sum")
     code = ctx.frame["coded_hcpcs"]
     service = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
     service &= ~in_ranges(code, cfg.item_codes)
@@ -283,29 +317,34 @@ def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Se
     # (employee health, intra-operative, add-on, research), so only a code no line charges is
     # a charge given away.
     charged = ctx.active & (ctx.lines.prices.fillna(0) > 0).any(axis=1)
-    service &= ~code.isin(set(code[charged].dropna()))
-    alone = hit & service & ~norm
-    unexplained = hit.groupby(key).transform("sum")
-    norm &= unexplained * 2 >= count
-    return alone.astype(bool), (hit & norm).astype(bool)
+    # Compared as factor numbers: the same codes, without building a set of texts.
+    ids, _ = pd.factorize(code.array)
+    billed = np.unique(ids[charged.to_numpy(dtype=bool) & (ids >= 0)])
+    service &= ~pd.Series(np.isin(ids, billed), index=code.index)
+    ctx._price_service_lines = (size, service)
+    return ctx._price_service_lines
 
 
 def _current(ctx: Context, code: pd.Series) -> pd.Series:
     """False for a code the loaded reference shows is not billable on the as-of date (unknown,
     deleted): the code is the line's finding (HCPCS-UNKNOWN, HCPCS-DELETED), and a line kept
     under a dead code is mostly a retired one whose zero price says so."""
+    return per_value(code, lambda values: _current_codes(ctx, values))
+
+
+def _current_codes(ctx: Context, code: pd.Series) -> pd.Series:
     ref = ctx.reference
     ok = pd.Series(True, index=code.index)
     if ref is None or ref.cpt is None:
         return ok
     cpt = code.str.fullmatch(r"\d{4}[0-9A-Z]").fillna(False).astype(bool)
-    known = code.isin(ref.cpt.index)
+    known = isin(code, ref.cpt.index)
     if ref.history is not None:
         state = ref.history.state(ctx.as_of)
         dead = state["deleted"] | state["discontinued"]
         known &= ~code.map(dead.astype(bool)).astype("boolean").fillna(False).astype(bool)
     level2 = code.str.fullmatch(r"[A-Z]\d{4}").fillna(False).astype(bool)
-    return (ok & ~(cpt & ~known) & ~(level2 & ~code.isin(ref.level2.index))).astype(bool)
+    return (ok & ~(cpt & ~known) & ~(level2 & ~isin(code, ref.level2.index))).astype(bool)
 
 
 def _group_fire(
@@ -345,6 +384,10 @@ def _group_fire(
 def reporting_only(ctx: Context, code: pd.Series) -> pd.Series:
     """Codes that only report (CPT Category II, functional-limitation and quality G-codes, OPPS
     status M/E1/B where Addendum B is loaded): a 0.01 charge on them is normal practice."""
+    return per_value(code, lambda values: _reporting_only_codes(ctx, values))
+
+
+def _reporting_only_codes(ctx: Context, code: pd.Series) -> pd.Series:
     cfg = ctx.config.price_placeholder
     hit = in_ranges(code, cfg.reporting_only_codes)
     ref = ctx.reference
@@ -400,46 +443,50 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     """Like with like: same code, modifiers, revenue code and price column, active facility
     lines; one finding per group, on its first line."""
     df = ctx.frame
+    facility = df["family"].ne("professional_fees").fillna(True)
+    # Without a revenue code a line has nothing to be like: department text is too coarse.
+    base = ctx.active & facility & df["revenue_code"].notna()
+    base &= inconsistent_scope(ctx, df["coded_hcpcs"])
+    # Only the lines compared are read (a group's label and key come from its own lines).
+    df = df[base.to_numpy()]
     code, mods = df["coded_hcpcs"], df["coded_modifiers"].fillna("")
     rev = df["revenue_code"]
     rev_text = "revenue code " + rev
-    facility = df["family"].ne("professional_fees").fillna(True)
-    # Without a revenue code a line has nothing to be like: department text is too coarse.
-    base = ctx.active & facility & rev.notna() & inconsistent_scope(ctx, code)
     # Like with like also means the same setting (inpatient and outpatient rows of one item)
     # and the same side: a bilateral exam described in words costs more than a one-sided one.
     setting = df["setting"].str.strip().str.upper().fillna("")
     words = ctx.config.price_inconsistent.bilateral_words
     bilateral = _has_words(df["description"], words) if words else pd.Series(False, index=df.index)
-    side = bilateral.map({True: " bilateral", False: ""})
+    side = pd.Series(np.where(bilateral, " bilateral", ""), index=df.index, dtype="str")
     sent = ctx.config.price_inconsistent.send_out_words
     if sent:
         sends = _has_words(df["description"], sent)
-        side = side + sends.map({True: " send-out", False: ""})
+        side = side + pd.Series(np.where(sends, " send-out", ""), index=df.index, dtype="str")
     # A description that states a duration ('30 MIN', '1 HR') prices that session length: a
     # 60-minute group session is not like a 15-minute one under the same per-session code.
-    spans = df["description"].str.upper().str.findall(_DURATION)
-    span = spans.map(lambda found: _span_text(found) if isinstance(found, list) else "")
-    side = side + span
-    place = setting.map(lambda v: f" ({v.lower()})" if v else "")
-    label = code + mods.map(lambda m: f" {m}" if m else "") + side + place
+    side = side + _spans(df["description"])
+    place = per_value(setting, lambda s: s.map(lambda v: f" ({v.lower()})" if v else ""))
+    label = code + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else "")) + side + place
+    like = code + "|" + mods + "|" + rev + "|" + setting + "|" + side
     out = []
     for col in charge_columns(ctx):
-        price = ctx.lines.prices[col]
-        take = base & (price > 0).fillna(False)
+        price = ctx.lines.prices[col].reindex(df.index)
+        take = (price > 0).fillna(False)
         if not take.any():
             continue
-        key = (code + "|" + mods + "|" + rev + "|" + setting + "|" + side)[take]
+        key = like[take]
         grouped = price[take].groupby(key, sort=False)
         stats = grouped.agg(["min", "max", "size"])
         stats = stats[stats["min"] != stats["max"]]
         if stats.empty:
             continue
+        # Rows are listed only for the groups whose prices differ.
+        key = key[key.isin(stats.index)]
         rows = key.index.to_series(index=key.index).groupby(key, sort=False)
         first = rows.min().reindex(stats.index)
         listed = rows.agg(_rows_text).reindex(stats.index)
         at = pd.Index(first.to_numpy())
-        mask = pd.Series(df.index.isin(at), index=df.index)
+        mask = pd.Series(ctx.frame.index.isin(at), index=ctx.frame.index)
 
         def on_rows(values: pd.Series, at: pd.Index = at) -> pd.Series:
             return pd.Series(values.to_numpy(), index=at)
@@ -464,6 +511,16 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
 
 
 _DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*(MINUTES|MINS|MIN|HOURS|HRS|HR|HOUR)\b")
+
+
+def _spans(description: pd.Series) -> pd.Series:
+    """' 30 min', ' 1 hr 30 min' for each duration a description states, else ''."""
+    upper = description.str.upper()
+    # Every duration names MIN, HR or HOUR: Python's re runs only on those descriptions.
+    maybe = upper.str.contains("MIN|HR|HOUR", regex=True).fillna(False).astype(bool)
+    found = upper[maybe].str.findall(_DURATION)
+    span = found.map(lambda f: _span_text(f) if isinstance(f, list) else "")
+    return span.astype("str").reindex(description.index, fill_value="")
 
 
 def _span_text(found: list[tuple[str, str]]) -> str:

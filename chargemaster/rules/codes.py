@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import code_family, fmt_price, why_family
+from .common import code_family, fmt_price, per_value, why_family
 from .registry import INVALID_CODES, MISMATCH, MISSING_HCPCS, Context, Fire, rule
 
 
@@ -99,6 +99,10 @@ def hcpcs_revcode_mismatch(ctx: Context) -> list[Fire]:
 
 def _in_revenue_codes(rev: pd.Series, codes: tuple[str, ...]) -> pd.Series:
     """True where a revenue code is one of ``codes`` (4 digits) or starts with one (3 digits)."""
+    return per_value(rev, lambda values: _revenue_codes_in(values, codes))
+
+
+def _revenue_codes_in(rev: pd.Series, codes: tuple[str, ...]) -> pd.Series:
     exact = [c for c in codes if len(c) == 4]
     prefix = [c for c in codes if len(c) == 3]
     hit = rev.isin(exact) | rev.str[:3].isin(prefix)
@@ -133,6 +137,16 @@ _CONFLICTS = [
 ]
 
 
+def _conflict_reason(mods: pd.Series) -> pd.Series:
+    reason = pd.Series("", index=mods.index, dtype="str")
+    for pattern, label in _CONFLICTS:
+        hit = mods.str.match(pattern).fillna(False)
+        reason = reason.mask(hit & reason.eq(""), label).mask(
+            hit & reason.ne(""), reason + "; " + label
+        )
+    return reason
+
+
 def _modifier_col(df: pd.DataFrame) -> pd.Series:
     return df["modifiers_col"].fillna(df["hcpcs_col"])
 
@@ -146,12 +160,7 @@ def _modifier_col(df: pd.DataFrame) -> pd.Series:
 def modifier_conflict(ctx: Context) -> list[Fire]:
     df = ctx.frame
     mods = df["coded_modifiers"]
-    reason = pd.Series("", index=df.index, dtype="str")
-    for pattern, label in _CONFLICTS:
-        hit = mods.str.match(pattern).fillna(False)
-        reason = reason.mask(hit & reason.eq(""), label).mask(
-            hit & reason.ne(""), reason + "; " + label
-        )
+    reason = per_value(mods, _conflict_reason)
     conflict = ctx.active & reason.ne("")
     return [
         Fire(
