@@ -78,11 +78,15 @@ def clean(value: Any) -> Any:
 def clean_column(values: pd.Series) -> list[Any]:
     """A column ready for write_row: None for missing or empty, strings cleaned, numbers kept."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        floats = values.astype("float64")
-        out = floats.tolist()
-        if not floats.abs().lt(math.inf).all():  # NaN or +-inf present
-            return [clean(v) for v in out]
-        return out
+        floats = values.to_numpy(dtype="float64", na_value=np.nan)
+        missing, infinite = np.isnan(floats), np.isinf(floats)
+        if not (missing.any() or infinite.any()):
+            return floats.tolist()
+        out = floats.astype(object)  # Python floats, then what clean makes of the others
+        out[missing] = None
+        for i in np.flatnonzero(infinite).tolist():
+            out[i] = str(floats[i].item())
+        return out.tolist()
     arrow = None
     if pd.api.types.is_string_dtype(values) and values.dtype != object:  # all text or missing
         arrow = pa.array(values)  # no copy for Arrow-backed text

@@ -257,6 +257,8 @@ def test_clean_column_is_the_plain_clean_of_each_value():
 
     def plain(series):  # what the report wrote before the column was read at once
         out = []
+        if pd.api.types.is_numeric_dtype(series):  # numbers as floats, as before
+            series = series.astype("float64")
         for v in series.tolist():
             v = excel.clean(v)
             out.append(excel.clean_text(v) or None if isinstance(v, str) else v)
@@ -272,6 +274,9 @@ def test_clean_column_is_the_plain_clean_of_each_value():
         pd.Series([None, float("nan")], dtype=object),
         pd.Series([], dtype="str"),
         pd.Series([1.5, float("nan"), 2.0]),
+        pd.Series([float("-inf"), 3.0, float("inf"), None]),
+        pd.Series([1, 2], dtype="Int64"),
+        pd.Series([1, None], dtype="Int64"),
     ):
         got, want = excel.clean_column(series), plain(series)
         assert [type(v) for v in got] == [type(v) for v in want], series.dtype
