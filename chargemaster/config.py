@@ -55,6 +55,7 @@ class PriceInconsistent:
     exclude_local: bool
     bilateral_words: tuple[str, ...] = ()
     send_out_words: tuple[str, ...] = ()
+    service_words: tuple[str, ...] = ()  # a component that makes another service: TELEMETRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +263,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
                 )
             ),
             tuple(sorted(upper(raw["price_inconsistent"]["send_out_words"], "send_out_words"))),
+            tuple(sorted(upper(raw["price_inconsistent"]["service_words"], "service_words"))),
         ),
         fee_schedule=fee,
         price=price,

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # The code shapes, defined once here (reference.py re-exports CPT_RE and LEVEL2_RE).
 # CPT: Category I (5 digits; immunization administration 0001A-0xxxA, OPPS Addendum B),
@@ -24,7 +26,15 @@ HCPCS_RE = f"{CPT_RE}|{LEVEL2_RE}"
 LOCAL_RE = r"[W-Z]\d{4}"
 MODIFIER_RE = r"[A-Z0-9]{2}"
 _INVISIBLE = r"[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
+# The same class spelled with the characters themselves: pandas hands a pattern without '\u'
+# escapes to Arrow's RE2 instead of running Python's re on every cell.
+_INVISIBLE_CHARS = "[\u00a0\u200b\u200c\u200d\u2060\ufeff]"
 _FLOAT = r"^(\d+)\.0+$"
+# Python's \s (the characters str.isspace() accepts), spelled out: RE2's \s is only ASCII
+# space, tab and line breaks, so a pattern with \s runs in Python's re cell by cell.
+SPACE_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 # Storage repairs (the export's storage form, no billing meaning): reported once per column and
@@ -63,19 +73,36 @@ class Repair:
 
 def clean_text(s: pd.Series) -> pd.Series:
     """Strip spaces and invisible characters; blank becomes NA."""
-    out = s.astype("str").str.replace(_INVISIBLE, " ", regex=True).str.strip()
+    out = s.astype("str")
+    if not _ascii(out):  # only non-ASCII text can hold them
+        out = out.str.replace(_INVISIBLE_CHARS, " ", regex=True)
+    out = out.str.strip()
     return out.mask(out.eq(""))
+
+
+def _ascii(s: pd.Series) -> bool:
+    """True when every value of a text Series is ASCII (NA counts as ASCII)."""
+    return bool(pc.all(pc.string_is_ascii(pa.array(s.array)), min_count=0).as_py())
 
 
 def _reasons(index: pd.Index, steps: list[tuple[pd.Series, str]]) -> pd.Series:
     """Join the labels of the steps that applied to each row: 'trimmed spaces; padded ...'."""
-    out = pd.Series("", index=index, dtype="str")
+    # Each row's set of steps as a bit pattern, each pattern's text joined once: the same
+    # text as appending label by label, without a string operation per row and step.
+    code = np.zeros(len(index), dtype=np.int64)
+    labels = []
     for mask, label in steps:
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():  # most steps apply to no row: skip their string arithmetic
-            continue
-        out = out.mask(mask & out.ne(""), out + "; " + label).mask(mask & out.eq(""), label)
-    return out
+        if not mask.index.equals(index):
+            mask = mask.reindex(index)
+        hit = mask.fillna(False).astype(bool).to_numpy()
+        if hit.any():
+            code |= hit.astype(np.int64) << len(labels)
+            labels.append(label)
+    if not labels:
+        return pd.Series("", index=index, dtype="str")
+    used, inverse = np.unique(code, return_inverse=True)
+    texts = ["; ".join(t for k, t in enumerate(labels) if c >> k & 1) for c in used.tolist()]
+    return pd.Series(np.asarray(texts, dtype=object)[inverse], index=index, dtype="str")
 
 
 def _numeric(numeric: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -96,7 +123,7 @@ def _storage(repaired: pd.Series, content: pd.Series, kinds: dict[str, pd.Series
 def repair_revenue_code(raw: pd.Series, numeric: pd.Series | None = None) -> Repair:
     text = clean_text(raw)
     trimmed = text.notna() & text.ne(raw)
-    code = text.str.extract(_BRACKETED_REV, expand=False)
+    code = _extract(text, _BRACKETED_REV, text.str.contains("[", regex=False), expand=False)
     bracketed = code.notna()
     value = text.mask(bracketed, code)
     step = value.str.replace(_FLOAT, r"\1", regex=True)
@@ -153,6 +180,69 @@ def _known_modifiers() -> frozenset[str]:
     return frozenset(bundled().modifiers.index) | CPT_MODIFIERS
 
 
+def _extract(
+    values: pd.Series,
+    pattern: str,
+    maybe: pd.Series,
+    expand: bool = True,
+    re2: str | None = None,
+):
+    """``values.str.extract(pattern)``, run only where ``maybe`` (a condition every match
+    meets) holds: pandas runs extract in Python's re cell by cell, and few cells can match.
+
+    ``re2``: the same pattern for Arrow's RE2, whose groups never match empty text, taken
+    where it is exactly the same: on ASCII text without line breaks (Python's \\d and \\s
+    are wider only beyond ASCII, and its $ also matches before a final newline).
+    """
+    maybe = _b(maybe)
+    sub = values if maybe.all() else values[maybe]
+    if re2 is not None and expand and len(sub):
+        arr = pa.array(sub.array)
+        if _ascii(sub) and not pc.any(pc.match_substring(arr, "\n"), min_count=0).as_py():
+            found = pc.extract_regex(arr, re2)
+            names = [f.name for f in found.type]
+            groups = {}
+            for name in names:
+                text = pc.struct_field(found, name)
+                # RE2 gives a group that took no part in the match as "", pandas as NA
+                text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+                groups[name] = pd.Series(text, index=sub.index, dtype="str")
+            return pd.DataFrame(groups, index=sub.index).reindex(values.index)
+    got = sub.str.extract(pattern, expand=expand)
+    return got if sub is values else got.reindex(values.index)
+
+
+def _all_known(mods: pd.Series, modifiers: frozenset[str]) -> pd.Series:
+    """True where every space-separated token of a cell is a known modifier; False where NA.
+    Only the cells that hold modifiers (few) are split."""
+    out = np.zeros(len(mods), dtype=bool)
+    held = np.flatnonzero(mods.notna().to_numpy())
+    if held.size:
+        cells = mods.iloc[held].tolist()
+        out[held] = [all(t in modifiers for t in cell.split(" ")) for cell in cells]
+    return pd.Series(out, index=mods.index)
+
+
+# An all-digit cell of 7 or 9 digits ('5040351') may be a number, not a code with modifiers: it
+# is split where its code part is known, or where the column glues modifiers to known codes
+# this often (its export's convention: '7302026RT' beside '7103026', 71030 deleted in 2018).
+GLUE_CONVENTION_MIN_LINES = 3
+
+
+def _tight_split_ok(
+    value: pd.Series, code: pd.Series, known_code: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """Where a cell without separators ('71035TC', '7103026') splits into code and modifiers:
+    a modifier with a letter makes it no number, so any code shape splits; all digits split
+    only a known code, or any code in a column that glues modifiers to known codes."""
+    tight = code.notna()
+    known = _b(known_code(code).reindex(value.index)) & tight
+    if int(known.sum()) >= GLUE_CONVENTION_MIN_LINES:
+        return tight
+    digits = value[tight].str.fullmatch(r"\d+").reindex(value.index, fill_value=False)
+    return tight & (known | ~_b(digits))
+
+
 def repair_hcpcs(
     raw: pd.Series,
     numeric: pd.Series | None = None,
@@ -162,7 +252,8 @@ def repair_hcpcs(
 ) -> Repair:
     """Repair a code column. ``modifiers``: the known modifiers (default: the bundled CMS list
     and the CPT modifiers); ``known_code``: True where a code is known or cannot be checked
-    (a glued code is split only where its code part passes)."""
+    (an all-digit cell without separators is split only where its code part passes, see
+    _tight_split_ok)."""
     if modifiers is None:
         modifiers = _known_modifiers()
     text = clean_text(raw)
@@ -177,11 +268,15 @@ def repair_hcpcs(
     # Fixed-width exports pad codes to 6 characters ('0G0379', '099211'), some with one or two
     # modifiers right behind ('096372GY', '07320050', '0G8994CNGP'): the width makes it
     # unambiguous where every part is a known modifier.
-    fixed = value.str.extract(rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$")
-    fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
-    fixed_known = (
-        fixed_mods.fillna("").str.split(" ").map(lambda ts: all(t in modifiers for t in ts))
+    pattern = rf"^0(?P<code>{HCPCS_RE})(?P<mod>(?:{MODIFIER_RE}){{1,2}})?$"
+    fixed = _extract(
+        value,
+        pattern,
+        value.str.startswith("0") & value.str.len().ge(6),  # '0' and 5 characters at least
+        re2=pattern,
     )
+    fixed_mods = fixed["mod"].str.replace(r"(..)(?=.)", r"\1 ", regex=True)
+    fixed_known = _all_known(fixed_mods, modifiers)
     fixed_ok = fixed["code"].notna() & (fixed["mod"].isna() | fixed_known.astype(bool))
     padded = fixed_ok & fixed["mod"].isna()
     padded_mod = fixed_mods.where(fixed_ok)
@@ -193,22 +288,26 @@ def repair_hcpcs(
     value = value.mask(anesthesia, value.str.zfill(5))
     # Modifiers glued to the code: with separators ('71046-26', '85025 91', '71046-26-LT') or
     # without ('71101LT', '8352090' = 83520 + 90, '73140TCLT', 'G8978GPCH'; one or two). The
-    # code part must be a code and every part a known modifier, else the cell is malformed.
-    parts = value.str.extract(
-        rf"^(?P<code>{HCPCS_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
+    # code part must have a code's shape (a local one too: 'X4118GO') and every part be a known
+    # modifier, else the cell is malformed. The code part then gets its own check (deleted,
+    # local, unknown): '97002GP' is a deleted code with GP, not a malformed cell.
+    glue = (
+        rf"^(?P<code>{HCPCS_RE}|{LOCAL_RE})(?:(?P<sep>(?:[\s\-]+{MODIFIER_RE})+)"
         rf"|(?P<tight>(?:{MODIFIER_RE}){{1,2}}))$"
+    )
+    parts = _extract(
+        value,
+        glue,
+        value.str.len().ge(7),  # a code and a modifier: 7 characters at least
+        re2=glue.replace(r"[\s\-]", rf"[{SPACE_CHARS}\-]"),
     )
     mods = parts["sep"].str.replace(r"[\s\-]+", " ", regex=True).str.strip()
     mods = mods.fillna(parts["tight"].str.replace(r"(..)(?=.)", r"\1 ", regex=True))
-    tokens_known = (
-        mods.fillna("").str.split(" ").map(lambda ts: bool(ts) and all(t in modifiers for t in ts))
-    )
+    tokens_known = _all_known(mods, modifiers)
     glued = parts["code"].notna() & tokens_known.astype(bool)
     tight = glued & parts["tight"].notna()
     if known_code is not None and tight.any():
-        # Without a separator, '8502591' could be a 7-digit number: split only a known code.
-        known = known_code(parts["code"].where(tight)).reindex(value.index)
-        glued &= ~tight | _b(known)
+        glued &= ~tight | _b(_tight_split_ok(value, parts["code"].where(tight), known_code))
     value = value.mask(glued, parts["code"])
     split = glued | padded_mod.notna()
     mods = mods.where(glued).fillna(padded_mod)
@@ -289,7 +388,7 @@ def clean_charge_code(raw: pd.Series) -> Repair:
 def parse_price(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(price as float, True where a non-blank cell is not a number). '$1,508.15 ' -> 1508.15."""
     text = clean_text(raw)
-    cleaned = text.str.replace(r"[$,\s]", "", regex=True)
+    cleaned = text.str.replace(f"[$,{SPACE_CHARS}]", "", regex=True)  # [$,\s]
     negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False)
     cleaned = cleaned.mask(negative, "-" + cleaned.str.strip("()"))
     number = pd.to_numeric(cleaned, errors="coerce").astype("float64")

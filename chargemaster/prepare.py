@@ -197,7 +197,8 @@ def prepare(
         repaired_masks[col] = rep.repaired
         mod_parts.append(rep.value)
         mod_sources.append(col)
-        tokens = rep.value.str.split(" ", n=4, expand=True) if rep.value.notna().any() else None
+        held = rep.value.dropna()  # split only the cells that hold modifiers
+        tokens = held.str.split(" ", n=4, expand=True) if len(held) else None
         if tokens is not None:
             for j in tokens.columns:
                 name = f"modifier__{k}_{j}"
@@ -387,6 +388,16 @@ def _shown(raw: str) -> str:
     return raw if raw == raw.strip() and raw.isprintable() else repr(raw)
 
 
+def _first_pairs(raw: pd.Series, value: pd.Series, n: int) -> pd.DataFrame:
+    """The first ``n`` distinct (raw, value) pairs in row order (fewer if there are not so
+    many): a prefix of the rows is searched first, as the examples are found in it."""
+    both = pd.DataFrame({"raw": raw, "value": value})
+    head = both.head(1000).drop_duplicates()
+    if len(head) >= n or len(both) <= 1000:
+        return head.head(n)
+    return both.drop_duplicates().head(n)
+
+
 class _Audit:
     """Collects the Repairs audit (every repaired cell) and the per-column storage findings."""
 
@@ -418,7 +429,7 @@ class _Audit:
         for kind, mask in rep.storage.items():
             n = int(mask.sum())
             did, fixes, advice = _KIND_TEXT[kind]
-            pairs = pd.DataFrame({"raw": raw[mask], "value": rep.value[mask]}).drop_duplicates()
+            pairs = _first_pairs(raw[mask], rep.value[mask], 3)
             shown = [f"{_shown(r)} → {v}" for r, v in pairs.head(2).itertuples(index=False)]
             more = ", ..." if len(pairs) > 2 else ""
             self.summaries.append(
@@ -477,7 +488,9 @@ def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> 
 def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
     """True where the text holds one of the words or phrases, whole, in any case."""
     pattern = "|".join(re.escape(w) for w in words)
-    hit = text.str.upper().str.contains(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])", regex=True)
+    # (?<![A-Z0-9])...(?![A-Z0-9]) as a search: the neighbours may be consumed, which RE2
+    # (Arrow) runs; lookarounds would send every cell through Python's re.
+    hit = text.str.upper().str.contains(rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|$)", regex=True)
     return hit.fillna(False).astype(bool)
 
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import re
 import tomllib
 import zipfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from .errors import InputError
@@ -227,8 +232,10 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
             n -= 1
         return n
 
+    widest = max(map(len, rows), default=0)
+    if widest <= TRAILING_EMPTY_KEPT:  # then no more than that many can be empty
+        return rows
     width = max((used(r) for r in rows), default=0)
-    widest = max((len(r) for r in rows), default=0)
     # A few empty columns at the end are kept as the file has them (the coded output keeps its
     # layout); hundreds are padding.
     if widest - width <= TRAILING_EMPTY_KEPT:
@@ -383,9 +390,17 @@ class Candidate:
     row: int  # 0-based
     headers: list[str]
     assignment: Assignment
-    lines: int  # rows below with two or more filled cells (an estimate of the line count)
     summary: str = ""  # the header cell that makes this a statistics form, if any
     infer: bool = True  # content may decide roles (False: names only)
+    _lines: int | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def lines(self) -> int:
+        """Rows below with two or more filled cells (an estimate of the line count); counted
+        when first asked (to rank sheets or name a part), which one plain sheet never is."""
+        if self._lines is None:
+            self._lines = sum(1 for n in _filled_counts(self.grid)[self.row + 1 :] if n >= 2)
+        return self._lines
 
     def valid(self, required: tuple[str, ...] = ("description",)) -> bool:
         a = self.assignment
@@ -430,6 +445,33 @@ def _count_filled(row: list[Any]) -> int:
     return n
 
 
+def _column(rows: list[list[Any]], j: int, even: bool) -> list[Any]:
+    """Column ``j`` of ``rows``; ``even``: every row is that wide, else a short row reads as
+    blank there."""
+    if even:
+        return list(map(itemgetter(j), rows))
+    return [r[j] if j < len(r) else "" for r in rows]
+
+
+def column_text(values: list[Any]) -> tuple[list[str], np.ndarray | None]:
+    """Every cell's ``cell_text``, and where a cell was a number (None when none was)."""
+    types = list(map(type, values))
+    if set(types) <= {str}:  # a text column (every column of a CSV): as is
+        return list(values), None
+    out = list(values)
+    numbers = np.zeros(len(values), dtype=bool)
+    for i, t in enumerate(types):
+        if t is str:
+            continue
+        v = values[i]
+        if t is float and v.is_integer() and abs(v) < 1e15:  # cell_text's commonest case
+            out[i] = str(int(v))
+        else:
+            out[i] = cell_text(v)
+        numbers[i] = t is float or t is int
+    return out, numbers if numbers.any() else None
+
+
 def _filled(row: list[Any]) -> list[str]:
     return [t for t in (cell_text(v).strip() for v in row) if t]
 
@@ -459,13 +501,34 @@ def _columns_below(
     sample: list[list[str]] = [[] for _ in range(width)]
     taken = 0
     for i in picked:
-        texts = [cell_text(v) for v in rows[i]]
-        if sum(1 for t in texts if t.strip()) < 2:
+        row = rows[i]
+        if _count_filled(row) < 2:  # the same test as on the cells' texts
             continue
+        texts = [v if type(v) is str else cell_text(v) for v in row]
+        texts += [""] * (width - len(texts))
         for j in range(width):
-            sample[j].append(texts[j] if j < len(texts) else "")
+            sample[j].append(texts[j])
         taken += 1
     return sample, taken
+
+
+def _sample_texts(
+    rows: list[list[Any]], start: int, texts: list[list[str]], limit: int | None
+) -> tuple[list[list[str]], int]:
+    """``_columns_below`` from cell texts already made: the same rows picked (a row past the
+    texts is blank, so never taken), their values taken column by column."""
+    picked = range(start, len(rows))
+    if limit is not None and len(rows) - start > 2 * limit:
+        step = max(1, (len(rows) - start - limit) // limit)
+        picked = [*range(start, start + limit), *range(start + limit, len(rows), step)]
+    known = len(texts[0]) if texts else 0
+    keep = [i - start for i in picked if i - start < known and _count_filled(rows[i]) >= 2]
+    if not keep:
+        return [[] for _ in texts], 0
+    get = itemgetter(*keep)
+    if len(keep) == 1:
+        return [[column[keep[0]]] for column in texts], 1
+    return [list(get(column)) for column in texts], len(keep)
 
 
 def candidate_at(
@@ -475,28 +538,48 @@ def candidate_at(
     overrides: dict[str, list[str]] | None = None,
     infer: bool = True,
     full: bool = False,
+    texts: list[list[str]] | None = None,
 ) -> Candidate:
     """The reading of ``grid`` with its header on row ``r`` (0-based); ``full`` profiles
-    a larger sample (and sparse columns whole)."""
+    a larger sample (and sparse columns whole).
+
+    ``texts``: the cell texts of the rows below, by column, down to the last non-blank row
+    (table_from has them): the sample is taken from them instead of made again."""
     rows = grid.rows
     below = rows[r + 1 : r + 1 + SAMPLE_ROWS * 3] if full is False else rows[r + 1 :]
-    width = max([len(rows[r])] + [len(x) for x in below])
+    width = max(len(rows[r]), max(map(len, below), default=0))
     header_cells = [cell_text(v) for v in rows[r]] + [""] * (width - len(rows[r]))
     headers = _unique_headers(header_cells)
-    sample, taken = _columns_below(rows, r + 1, width, FULL_SAMPLE_ROWS if full else SAMPLE_ROWS)
+    limit = FULL_SAMPLE_ROWS if full else SAMPLE_ROWS
+    if texts is not None and len(texts) != width:  # wider blank rows below: the plain way
+        texts = None
+    if texts is not None:
+        sample, taken = _sample_texts(rows, r + 1, texts, limit)
+    else:
+        sample, taken = _columns_below(rows, r + 1, width, limit)
     if full:  # a sparse column (a third price tier on 4 rows of 11,000) is read whole
+        rest = rows[r + 1 :]
+        narrowest = min(map(len, rest), default=0)
         for j, values in enumerate(sample):
             if sum(1 for v in values if v.strip()) < 50:
-                sample[j] = [cell_text(x[j]) for x in rows[r + 1 :] if j < len(x)]
+                if texts is not None:
+                    # Blank cells (of short or trailing blank rows) are no value to profile.
+                    sample[j] = texts[j]
+                    continue
+                cells = (
+                    list(map(itemgetter(j), rest))
+                    if j < narrowest
+                    else [x[j] for x in rest if j < len(x)]
+                )
+                sample[j] = column_text(cells)[0]
     profiles = {h: profile(vals, taken) for h, vals in zip(headers, sample, strict=True)}
     named = {
         h: p for h, c, p in zip(headers, header_cells, profiles.values(), strict=True) if c.strip()
     }
     names = dict(zip(headers, header_cells, strict=True))
     assignment = assign_roles(headers, named, specs, _resolve(overrides, headers), infer, names)
-    lines = sum(1 for n in _filled_counts(grid)[r + 1 :] if n >= 2)
     summary = next((c.strip() for c in header_cells if _SUMMARY.search(c)), "")
-    return Candidate(grid, r, headers, assignment, lines, summary, infer)
+    return Candidate(grid, r, headers, assignment, summary, infer)
 
 
 def _resolve(overrides: dict[str, list[str]] | None, headers: list[str]) -> dict[str, list[str]]:
@@ -586,7 +669,7 @@ def locate_header(
         return locate_header(grids, specs, path, sheet, None, required, overrides, False)
     if not usable:
         raise InputError(_not_a_chargemaster(path, grids, per_sheet, required))
-    best = max(usable, key=_rank)
+    best = usable[0] if len(usable) == 1 else max(usable, key=_rank)
     return best, [c for c in per_sheet if c is not best]
 
 
@@ -657,10 +740,27 @@ def read_table(
     ``placeholders`` are code cell values that mean "no code" (default: defaults.toml's).
     """
     path = Path(path)
-    grids = grids if grids is not None else read_grids(path)
-    _check_overrides(columns, specs, path)
-    cand, others = locate_header(grids, specs, path, sheet, header_row, required, columns, infer)
-    return table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
+    with gc_paused():
+        grids = grids if grids is not None else read_grids(path)
+        _check_overrides(columns, specs, path)
+        cand, others = locate_header(
+            grids, specs, path, sheet, header_row, required, columns, infer
+        )
+        return table_from(path, cand, others, specs, columns, infer, item_fields, placeholders)
+
+
+@contextmanager
+def gc_paused():
+    """No cyclic garbage collection inside: reading a sheet makes a list per row and a text
+    per cell, none of them in a cycle, and each collection pass walks all of them again
+    (about a tenth of the read at 100,000 lines). The previous state is restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_overrides(columns: dict[str, list[str]] | None, specs: list[FieldSpec], path) -> None:
@@ -688,7 +788,7 @@ def table_from(
     while last > h + 1 and not any(cell_text(v).strip() for v in rows[last - 1]):
         last -= 1
     body = rows[h + 1 : last]
-    width = max([len(rows[h])] + [len(r) for r in body])
+    width = max(len(rows[h]), max(map(len, body), default=0))
     where = f"sheet '{grid.sheet}' " if grid.sheet else ""
     if grid.delimiter:  # a delimited file: a record longer than its header shifted its values
         for i, r in enumerate(body):
@@ -709,38 +809,31 @@ def table_from(
                         f"{path}: --column {role}={name}: no column named '{name}' in {where}"
                         f"header row {h + 1} (headers: {', '.join(headers)})"
                     )
+    # Column-wise in one pass each: most cells are already text and are taken as they are.
+    numeric = {}
+    text = {}
+    even = min(map(len, body), default=width) == width
+    for j, name in enumerate(headers):
+        values = _column(body, j, even)
+        text[name], numbers = column_text(values)
+        if numbers is not None:
+            numeric[name] = pd.Series(numbers)
     if cand.infer:  # the sample chose the header; every row below decides the roles
-        full = candidate_at(grid, h, specs, columns, True, full=True)
+        full = candidate_at(grid, h, specs, columns, True, full=True, texts=list(text.values()))
         cand = full if full.valid() or not cand.valid() else cand
     assignment = cand.assignment
     fields = {f: [c for c in cols if c in headers] for f, cols in assignment.fields.items()}
     fields = {f: cols for f, cols in fields.items() if cols}
     used = {c for cols in fields.values() for c in cols}
     unmapped = [c for c in headers if c not in used]
-    # Column-wise in one pass each: most cells are already text and are taken as they are.
-    padded = (r if len(r) == width else list(r) + [""] * (width - len(r)) for r in body)
-    transposed = list(zip(*padded, strict=True)) if body else [()] * width
-    numeric = {}
-    text = {}
-    for name, values in zip(headers, transposed, strict=True):
-        if set(map(type, values)) <= {str}:  # a text column (every column of a CSV): as is
-            text[name] = list(values)
-            continue
-        out, numbers = [], []
-        for i, v in enumerate(values):
-            if type(v) is str:
-                out.append(v)
-            else:
-                out.append(cell_text(v))
-                if type(v) in (int, float):
-                    numbers.append(i)
-        text[name] = out
-        if numbers:
-            mask = np.zeros(len(values), dtype=bool)
-            mask[numbers] = True
-            numeric[name] = pd.Series(mask)
     index = pd.RangeIndex(h + 2, h + 2 + len(body), name="row")
-    frame = pd.DataFrame(text, index=index, dtype="str") if body else _empty(headers, index)
+    # Arrow arrays first: the frame and the item lines below are both built from them.
+    arrays = {name: pa.array(values, pa.large_string()) for name, values in text.items()}
+    frame = (
+        pd.DataFrame({n: pd.Series(a, index=index, dtype="str") for n, a in arrays.items()})
+        if body
+        else _empty(headers, index)
+    )
     for name in numeric:
         numeric[name].index = index
     kind = _row_kinds(frame, [normalize_header(c) for c in header_cells])
@@ -757,7 +850,7 @@ def table_from(
     item = kind.eq("")
     skipped_rows = _skipped_listing(frame, kind)
     skipped = Counter(SKIP_KINDS[k] for k in kind[~item])
-    data = frame[item].replace("", pd.NA) if len(frame) else frame
+    data = _item_lines(arrays, item, index) if len(frame) else frame
     letters = {name: column_letter(j) for j, name in enumerate(headers)}
     parts = _parts(cand, others)
     return Table(
@@ -779,6 +872,20 @@ def table_from(
         rows_below=len(body),
         parts=parts,
     )
+
+
+def _item_lines(arrays: dict[str, pa.Array], item: pd.Series, index: pd.Index) -> pd.DataFrame:
+    """The frame's rows where ``item``, blank cells as NA: ``frame[item].replace("", pd.NA)``
+    done on the Arrow arrays (a filter and a null per blank) instead of pandas' take and
+    replace over every cell."""
+    keep = item.to_numpy(dtype=bool)
+    mask = pa.array(keep)
+    out = {}
+    for name, values in arrays.items():
+        kept = pc.filter(values, mask)
+        kept = pc.if_else(pc.equal(kept, ""), pa.scalar(None, kept.type), kept)
+        out[name] = pd.Series(kept, index=index[keep], dtype="str")
+    return pd.DataFrame(out, index=index[keep])
 
 
 _PAGE = re.compile(r"^page(\s*\d+|\s+\d+\s+of\s+\d+)?$", re.I)
@@ -844,13 +951,13 @@ def _row_kinds(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
     kind[count.eq(0)] = "blank"
     # The report block: from the bottom up, rows that are blank, single cells or labelled
     # values, until the first row that is none of these.
-    values = frame.to_numpy()
     positions = []
     for i in range(len(frame) - 1, -1, -1):
         if kind.iat[i] in ("blank", "single", "repeated"):
             positions.append(i)
             continue
-        cells = [str(v).strip() for v in values[i] if str(v).strip()]
+        # One row at a time: the loop stops at the last line, a few rows from the bottom.
+        cells = [str(v).strip() for v in frame.iloc[i].tolist() if str(v).strip()]
         if len(cells) <= 4 and any(_LABEL.match(c) for c in cells):
             positions.append(i)
             continue
@@ -981,9 +1088,18 @@ def _repeated_header(frame: pd.DataFrame, norm_header: list[str]) -> pd.Series:
     for j, col in enumerate(frame.columns):
         if norm_header[j]:
             named += 1
-            norm = frame[col].str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
-            same += norm.eq(norm_header[j]).astype(int)
+            same += _normalizes_to(frame[col], norm_header[j])
     return same >= max(2, (named + 1) // 2)
+
+
+def _normalizes_to(values: pd.Series, norm: str) -> np.ndarray:
+    """1 where a cell's lower case with everything but [a-z0-9] removed is ``norm`` (as
+    ``normalize_header``): one regex match per cell instead of building the stripped text."""
+    junk = "[^a-z0-9]*"
+    pattern = "^" + junk + junk.join(norm) + junk + "$"  # norm is [a-z0-9] only
+    lower = pc.utf8_lower(pa.array(values.array))
+    hit = pc.fill_null(pc.match_substring_regex(lower, pattern), False)
+    return np.asarray(hit, dtype=int)
 
 
 def table_from_frame(

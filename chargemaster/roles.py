@@ -73,6 +73,10 @@ _MONEY = re.compile(r"\(?-?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?\)?")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( \d.*)?")
 _BRACKET_REV = re.compile(r".*[\[(](\d{3,4})[\])]\s*")
 _SPACES = re.compile(r"\s+")
+_TOKEN_SPLIT = re.compile(r"[\s,;/-]+")
+_DECIMALS = re.compile(r"\.\d*[1-9]")
+_MONEY_MARKS = re.compile(r"[$,()\s]")
+_DASH_SPACE = re.compile(r"[-\s]")
 # A price-flag column often carries its legend in the header ("Zero Price Indicator 1 Statistical
 # Codes 2 Volume Tracking ..."): its first words name the role.
 _FLAG_HEADER = re.compile(
@@ -115,7 +119,11 @@ def _bare(value: str) -> str:
 
 def hcpcs_shape(value: str) -> float:
     """1 for a bare or letter-glued HCPCS/CPT shape, 0.3 for a digit-glued one, else 0."""
-    v = _bare(value)
+    return _hcpcs_shape(_bare(value))
+
+
+def _hcpcs_shape(v: str) -> float:
+    """hcpcs_shape of a value already through _bare."""
     if len(v) == 6 and v[0] == "0" and _HCPCS.fullmatch(v[1:]):  # zero-padded fixed width
         v = v[1:]
     m = _HCPCS.match(v)
@@ -125,7 +133,7 @@ def hcpcs_shape(value: str) -> float:
     if not rest:
         return 1.0
     parts = _GLUE.findall(rest)
-    if "".join(parts) != re.sub(r"[-\s]", "", rest) or len(parts) > 3:
+    if "".join(parts) != _DASH_SPACE.sub("", rest) or len(parts) > 3:
         return 0.0
     if any(not p.isdigit() for p in parts):
         return 1.0
@@ -137,8 +145,12 @@ def revenue_shape(value: str) -> bool:
     """A UB-04 revenue code, 3 or 4 digits (the leading zero may be lost), or one in brackets
     after its name ('LABORATORY - CHEMISTRY [0301]'). Codes under 0100 are totals and PPS
     codes, not chargemaster lines; small numbers there are quantities."""
-    v = _bare(value)
-    m = _BRACKET_REV.fullmatch(v)
+    return _revenue_shape(_bare(value))
+
+
+def _revenue_shape(v: str) -> bool:
+    """revenue_shape of a value already through _bare."""
+    m = _BRACKET_REV.fullmatch(v) if "[" in v or "(" in v else None  # its .* is slow on text
     if m:
         v = m.group(1)
     return v.isdigit() and 3 <= len(v) <= 4 and int(v) >= 100 and v.zfill(4) in revenue_codes()
@@ -148,10 +160,10 @@ def money(value: str) -> float | None:
     v = value.strip()
     if not v or _DATE.fullmatch(v):
         return None
-    if not _MONEY.fullmatch(v) or not any(c.isdigit() for c in v):
+    if not _MONEY.fullmatch(v) or not any(map(str.isdigit, v)):
         return None
     try:
-        return float(re.sub(r"[$,()\s]", "", v))
+        return float(_MONEY_MARKS.sub("", v))
     except ValueError:
         return None
 
@@ -205,12 +217,16 @@ def profile(values: Sequence[str], rows: int | None = None) -> Profile:
     total_len = 0
     for v, k in counts.items():
         up = v.upper()
-        p.hcpcs += hcpcs_shape(up) * k
-        if up[:1].isalpha() and hcpcs_shape(up) == 1.0:
+        # One bare form serves all three: _bare(v) == _bare(v.upper()), as upper() maps
+        # whitespace to itself only and is idempotent (tests/test_speed.py checks both).
+        bare = _bare(v)
+        shape = _hcpcs_shape(bare)
+        p.hcpcs += shape * k
+        if shape == 1.0 and up[:1].isalpha():
             p.level2 += k
-        if revenue_shape(up):
+        if _revenue_shape(bare):
             p.revenue += k
-        tokens = [t for t in re.split(r"[\s,;/-]+", up) if t]
+        tokens = [t for t in _TOKEN_SPLIT.split(up) if t]
         if tokens and len(tokens) <= 4 and all(len(t) == 2 and t in mods for t in tokens):
             p.modifiers += k
             if any(not t.isdigit() for t in tokens):
@@ -219,20 +235,19 @@ def profile(values: Sequence[str], rows: int | None = None) -> Profile:
         if number is not None:
             p.money += k
             numbers.append(number)
-            if re.search(r"\.\d*[1-9]", v):
+            if _DECIMALS.search(v):
                 p.decimals += k
-        letters = sum(c.isalpha() for c in v)
+        letters = sum(map(str.isalpha, v))
         if letters >= 3 and (" " in v or letters >= 6) and number is None:
             p.text += k
         if (
             v.count(" ") <= 2
             and len(v) <= 30
-            and any(c.isdigit() for c in v)
+            and any(map(str.isdigit, v))
             and letters <= len(v) / 2
             and not _DATE.fullmatch(v)
         ):
             p.ident += k
-        bare = _bare(v)
         lengths[len(bare)] = lengths.get(len(bare), 0) + k
         total_len += len(v) * k
     p.mean_len = total_len / p.n

@@ -16,6 +16,9 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
 from .errors import InputError
 
 _PINNED: dict[str, bytes] = {}
@@ -66,8 +69,7 @@ def check_used_range(archive: zipfile.ZipFile, path: Path) -> None:
         name = member.filename
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
-        cols: set[bytes] = set()
-        low_row, high_row = None, 0
+        found = None
         tail = b""
         with archive.open(member) as fh:
             while True:
@@ -77,26 +79,97 @@ def check_used_range(archive: zipfile.ZipFile, path: Path) -> None:
                 data = tail + block
                 cut = max(data.rfind(b"<"), 0)  # no reference is split across two reads
                 body, tail = data[:cut], data[cut:]
-                found = _REF.findall(body)
-                if found:
-                    cols.update(c for c, _ in found)
-                    rows = [int(r) for _, r in found]
-                    high_row = max(high_row, max(rows))
-                    low_row = min(low_row or rows[0], min(rows))
-            for c, r in _REF.findall(tail):
-                cols.add(c)
-                high_row = max(high_row, int(r))
-                low_row = min(low_row or int(r), int(r))
-        if not cols or low_row is None:
+                found = _merge(found, cell_refs(body))
+            found = _merge(found, cell_refs(tail))
+        if found is None:
             continue
-        numbers = [column_number(c.decode()) for c in cols]
-        width = max(numbers) - min(numbers) + 1
+        low_col, high_col, low_row, high_row, far = found
+        width = high_col - low_col + 1
         height = high_row - low_row + 1
         if width * height > MAX_CELLS:
-            far = f"{max(cols, key=lambda c: column_number(c.decode())).decode()}"
             raise InputError(
                 f"{path}: refused: a worksheet's used range spans {height:,} rows x {width:,} "
                 f"columns ({width * height:,} cells, up to column {far}, row {high_row:,}): "
                 "a stray cell far from the data? Delete the empty rows and columns past the "
                 "chargemaster (or export it as .csv) and run again"
             )
+
+
+Refs = tuple[int, int, int, int, str]  # lowest and highest column, row; the far column's letters
+
+
+def _merge(a: Refs | None, b: Refs | None) -> Refs | None:
+    if a is None or b is None:
+        return a if b is None else b
+    far = a[4] if a[1] >= b[1] else b[4]
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3]), far
+
+
+_WORD = np.zeros(256, dtype=bool)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+    _WORD[_c] = True
+_WINDOW = 12  # bytes after r=": up to 3 letters, 7 digits and the closing quote, and slack
+
+
+def cell_refs(data: bytes) -> Refs | None:
+    """The span of the cell references ``_REF`` finds in a piece of sheet XML, or None.
+
+    Located and decoded with array operations: a sheet of a million cells holds a million
+    references, and a Python object for each (``_REF.findall``) costs more than calamine's
+    whole parse of the sheet.
+    """
+    if len(data) < 3:
+        return None
+    a = np.frombuffer(data, dtype=np.uint8)
+    eq = np.flatnonzero(a[1:-1] == 0x3D) + 1  # the '=' of r="
+    pos = eq[(a[eq - 1] == 0x72) & (a[eq + 1] == 0x22)] - 1
+    pos = pos[(pos == 0) | ~_WORD[a[np.maximum(pos - 1, 0)]]]  # \b: the 'r' starts a word
+    if not pos.size:
+        return None
+    start = pos + 3
+    fits = start + _WINDOW <= len(a)
+    if fits.all():
+        win = sliding_window_view(a, _WINDOW)[start]
+    else:  # references in the last bytes: their windows come from a padded copy of the end
+        cut = max(len(a) - 2 * _WINDOW, 0)
+        tail = np.concatenate([a[cut:], np.zeros(_WINDOW, dtype=np.uint8)])
+        end = sliding_window_view(tail, _WINDOW)[start[~fits] - cut]
+        win = (
+            np.concatenate([sliding_window_view(a, _WINDOW)[start[fits]], end])
+            if fits.any()
+            else end
+        )
+    # [A-Z]{1,3}: the run of leading capitals (a fourth capital means no match)
+    letters = np.zeros(len(win), dtype=np.int8)
+    run = np.ones(len(win), dtype=bool)
+    for k in range(4):
+        run &= (win[:, k] - np.uint8(0x41)) < 26
+        letters += run
+    best = None
+    for n in (1, 2, 3):  # one pass per letter count: the digits start at a fixed offset
+        same = letters == n
+        sub = win if same.all() else win[same]  # most sheets have fewer than 27 columns
+        if not len(sub):
+            continue
+        digits = sub[:, n : n + 8] - np.uint8(0x30)
+        count = np.zeros(len(sub), dtype=np.int8)
+        row = np.zeros(len(sub), dtype=np.int32)  # 7 digits fit
+        run = np.ones(len(sub), dtype=bool)
+        for k in range(8):
+            run &= digits[:, k] < 10
+            count += run
+            if k < 7:
+                row = np.where(run, row * 10 + digits[:, k], row)
+        # [0-9]{1,7}" : an eighth digit, or anything but the quote after the digits, fails
+        ok = (count >= 1) & (count <= 7)
+        ok &= sub[np.arange(len(sub)), n + np.minimum(count, 7)] == 0x22
+        if not ok.any():
+            continue
+        if not ok.all():
+            sub, row = sub[ok], row[ok]
+        col = np.zeros(len(sub), dtype=np.int64)
+        for k in range(n):
+            col = col * 26 + (sub[:, k].astype(np.int64) - 0x40)
+        far = bytes(sub[int(np.argmax(col)), :n]).decode("ascii")
+        best = _merge(best, (int(col.min()), int(col.max()), int(row.min()), int(row.max()), far))
+    return best

@@ -323,6 +323,8 @@ def key_terms(words: list[str], text: str = "") -> Terms:
     mode = _modality(words, False)
     # A description cut after 'W' or 'W/' ('...MAXILLOFACIAL AREA,W/*') may have said W/O.
     cut = bool(re.search(r"(?<![A-Z0-9])W/?[\s*]*$", str(text).upper()))
+    if contrast is None and mode in ("CT", "MRI") and _CUT_BOTH.search(str(text).upper()):
+        contrast = "with and without"
     if contrast is None and mode in ("CT", "MRI") and "WITHORWITHOUT" not in have and not cut:
         # 'MRI BRAIN W WO', 'CT HEAD WO': on CT and MRI a bare with/without is contrast.
         # Only a trailing with/without: 'W/STRESS IMG', 'W 3D' are not contrast.
@@ -355,6 +357,11 @@ def key_terms(words: list[str], text: str = "") -> Terms:
         _modality(words, angio),
         joint,
     )
+
+
+# 'MRI ORBIT FACE NECK WO &': 'WO & W' cut at the export's field width. A with/without
+# followed by '&' and nothing else can only have gone on to name the other one.
+_CUT_BOTH = re.compile(r"(?<![A-Z0-9])(?:W/?O|W O|WOUT|W/OUT|NO|W/?)\s*&[\s*]*$")
 
 
 def _views_text(v: tuple[int, int | None]) -> str:
@@ -487,6 +494,105 @@ def names_drug(description: str, names: frozenset[str]) -> bool:
             if k >= 5 and n[:k] == w[:k]:
                 return True
     return False
+
+
+@cache
+def _route_table() -> dict[str, frozenset[str]]:
+    return {k: frozenset(w.upper() for w in v) for k, v in _raw()["routes"].items()}
+
+
+_LETTERS = re.compile(r"[A-Z]+")
+# Routes a drug is given by; local infiltration counts as an injection here.
+_MAIN_ROUTES = ("inhalation", "oral", "topical", "injection")
+
+
+@lru_cache(maxsize=100_000)
+def routes(text: str) -> frozenset[str]:
+    """The routes of administration a description or descriptor states (abbreviations.toml
+    [routes]): 'ACETYLCYSTEINE INH SOL' -> inhalation; 'Injection, lidocaine hcl for
+    intravenous infusion' -> injection, intravenous."""
+    words = set(_LETTERS.findall(str(text).upper()))
+    found = {r for r, ws in _route_table().items() if not words.isdisjoint(ws)}
+    if "local" in found:
+        found.add("injection")
+    return frozenset(found)
+
+
+def route_fits(description: str, stated: frozenset[str]) -> bool:
+    """Whether a drug code whose descriptors state the routes ``stated`` may be the code of a
+    line given by the route its description states. Level II drug codes are route-specific
+    (J0132 acetylcysteine injection vs J7608 inhalation solution); a description stating no
+    route, or two ('INH 300 MG TAB': isoniazid, not inhaled), is not judged."""
+    said = routes(description)
+    main = said.intersection(_MAIN_ROUTES)
+    code = stated.intersection(_MAIN_ROUTES)
+    if len(main) != 1 or not code:
+        return True
+    if not main & code:
+        return False
+    # Local or topical lidocaine is not 'lidocaine for intravenous infusion' (J2001).
+    return not (said & {"local", "topical"} and "intravenous" in stated)
+
+
+def region_groups(words: list[str]) -> tuple[frozenset[str], ...]:
+    """The body regions a text names as its subjects, one set per body word (abbreviations.toml
+    [body]): 'CT CHEST ABDOMEN PELVIS' -> CHEST, ABDOMEN, PELVIS. A region named after 'with'
+    or 'without' is part of the exam, not another one ('XR HIP UNI W/WO PELVIS' is 73502,
+    which includes the pelvis; 'RIBS BI W/CXR' is 71111)."""
+    table = _body_table()
+    groups, included = [], False
+    for i, w in enumerate(words):
+        if i and words[i - 1] == "NON":
+            continue  # 'CT ANGIO CHEST (NON-CORON)': the region the exam leaves out
+        if w in ("WITH", "WITHOUT"):
+            included = True
+        elif w == "CONTRAST":
+            included = False  # 'W CONTRAST': the with was the contrast's
+        elif w in table:
+            if not included:
+                groups.append(table[w])
+            included = False
+    return tuple(dict.fromkeys(groups))
+
+
+def covers(groups: tuple[frozenset[str], ...], body: frozenset[str]) -> bool:
+    """Whether a descriptor naming ``body`` covers every region a line names: a line naming
+    several ('CT CHEST ABDOMEN PELVIS', billed 71260 + 74177) is not coded by a code for some
+    of them (72193, pelvis)."""
+    return len(groups) < 2 or all(not g.isdisjoint(body) for g in groups)
+
+
+@cache
+def _catchall_table() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
+    raw = _raw()["catchall"]
+    return (
+        frozenset(w.upper() for w in raw["words"]),
+        frozenset(w.upper() for w in raw["sections"]),
+        {k.upper(): v for k, v in raw["unlisted"].items()},
+    )
+
+
+@lru_cache(maxsize=100_000)
+def catch_all(text: str) -> str | None:
+    """For a normalised description that names nothing but a catch-all word and at most a
+    section ('MISC LAB', 'MISC XRAY', 'SUPPLY NOS', 'OTHER'): the unlisted code of its section
+    ('MISC XRAY' -> 76499), or '' when none can be derived. None for any other line."""
+    catch, sections, unlisted = _catchall_table()
+    words = [w for w in text.split() if not w.isdigit()]
+    if not words or catch.isdisjoint(words):
+        return None
+    named = {w for w in words if w not in catch}
+    if not named <= sections | set(unlisted):
+        return None  # names a service ('MISC PATHOLOGY CONSULT' is still a consult)
+    codes = {unlisted[w] for w in named if w in unlisted}
+    return codes.pop() if len(codes) == 1 and named <= set(unlisted) else ""
+
+
+def shows(description: str, code: str) -> bool:
+    """Whether Issues may show ``code`` for a line: a catch-all line shows only the unlisted
+    code of the section it names, never a specific service."""
+    unlisted = catch_all(normalize(description))
+    return unlisted is None or code == unlisted
 
 
 # A code written in the description ('88342 IMMUNOCYTOCHEM PANEL'): CPT, Category II/III,
@@ -627,6 +733,14 @@ class Suggester:
             self._drugs[code] = names
         return names
 
+    def _routes(self, code: str) -> frozenset[str]:
+        """The routes every published descriptor of a code states, together."""
+        stated = self.catalog.derived.setdefault("routes", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(routes, texts))
+        return stated[code]
+
     def _pool(self, allowed: set[str | None]) -> tuple[list[int], list[str]]:
         key = frozenset(allowed)
         if key not in self._pools:
@@ -639,9 +753,11 @@ class Suggester:
         return self.candidates_many([(description, family)])[0]
 
     def candidates_many(
-        self, items: list[tuple[str, str | None]], limit: int = MAX_CANDIDATES
+        self, items: list[tuple[str, str | None]], limit: int = MAX_CANDIDATES, whole: bool = True
     ) -> list[list[tuple[str, float, str]]]:
         """Up to MAX_CANDIDATES (code, score, reason) per (description, family), best first.
+        ``whole``: an imaging code must cover every body region the description names (off
+        where a conflict names the code closest to the line's own).
 
         The fuzzy search runs as one rapidfuzz cdist per family pool over all the distinct
         descriptions, on every core; only the shortlist is rescored in Python.
@@ -681,7 +797,7 @@ class Suggester:
                     shortlist[(text, allowed)] = [pool[j] for j in idx if row[j] > 0]
         near = self._near_local({q[0] for q in queries if q[0]})
         return [
-            self._rank(q, shortlist.get((q[0], q[2]), []), near.get(q[0], []))[:limit]
+            self._rank(q, shortlist.get((q[0], q[2]), []), near.get(q[0], []), whole)[:limit]
             for q in queries
         ]
 
@@ -707,7 +823,7 @@ class Suggester:
                 out[text] = [(self._local_keys[j], float(row[j])) for j in best]
         return out
 
-    def _rank(self, query, shortlist: list[int], near: list[tuple[str, float]]):
+    def _rank(self, query, shortlist: list[int], near: list[tuple[str, float]], whole=True):
         text, terms, allowed, raw, family = query
         barred = _NOT_MODALITY.get(family, frozenset())
         if not text:
@@ -718,6 +834,10 @@ class Suggester:
         written = [c for c in _WRITTEN.findall(raw.upper()) if c in pool_codes]
         for code in written[:1]:
             found[code] = (1.0, f"code {code} is written in the description")
+        unlisted = catch_all(text)
+        if unlisted and unlisted in pool_codes and unlisted not in found:
+            found[unlisted] = (1.0, "a catch-all line: the unlisted code of the section it names")
+        groups = region_groups(text.split()) if whole else ()
         exact = self.local.get(text)
         if exact and exact[0] not in found and self._local_family.get(exact[0]) in allowed:
             found[exact[0]] = (1.0, f"same description as charge {exact[1]} coded {exact[0]}")
@@ -727,6 +847,7 @@ class Suggester:
                 code not in found
                 and self._local_family.get(code) in allowed
                 and not conflicts(terms, key_terms(other.split()), body=True, modality=True)
+                and covers(groups, body_parts(other.split()))
             ):
                 found[code] = (
                     score / 100 * 0.95,
@@ -739,11 +860,15 @@ class Suggester:
                 continue
             if self._terms(i).modality in barred:
                 continue  # an MRI code for an x-ray room line (0320), a CT code on 0610
+            if self.catalog.family[i] == "radiology" and not covers(groups, self._terms(i).body):
+                continue  # pelvis alone for 'CT CHEST ABDOMEN PELVIS'
             score = _SCORE(text, normal)
             if self.catalog.family[i] == "drugs":
                 # A drug code must name the line's drug, whatever else matches.
                 if not drug_fits(raw, self.catalog.texts[i], self._drug_names(code)):
                     continue
+                if not route_fits(raw, self._routes(code)):
+                    continue  # injection J0132 for an inhalation solution
                 brand = drug_detail(self.catalog.texts[i])[2]
                 if brand and not names_drug(raw, frozenset({brand})):
                     score -= BRAND_PENALTY  # a brand's own code, for a line naming no brand
@@ -810,8 +935,10 @@ def suggest_findings(
             continue
         # Issues shows candidates only when the first is trustworthy (SHOW_SCORE); the
         # Suggestions sheet keeps every candidate for the analyst.
-        if cands[0][1] >= SHOW_SCORE:
-            suggested[row] = "; ".join(f"{c} ({s:.2f})" for c, s, _ in cands)
+        # A catch-all line shows only its section's unlisted code (see shows).
+        shown = [c for c in cands if shows(desc, c[0])]
+        if shown and shown[0][1] >= SHOW_SCORE:
+            suggested[row] = "; ".join(f"{c} ({s:.2f})" for c, s, _ in shown)
         for rank, (code, score, reason) in enumerate(cands, start=1):
             table_rows.append([row, frame.at[row, "charge_code"], desc, rank, code, score, reason])
     found = found.copy()
@@ -886,6 +1013,17 @@ def _states_compared_many(texts: pd.Series) -> pd.Series:
     return pd.Series(out, index=texts.index, dtype=bool)
 
 
+# The modifiers of a line in a file without a modifier column (none split off the code either).
+_UNSEEN = "(no modifier column)"
+# Side conflicts a modifier settles: a unilateral code billed for both sides (-50), a bilateral
+# code reduced to one side (-52, unilateral screening mammography on 77067).
+_SIDE_BY_MODIFIER = frozenset(
+    f"side: {a} vs {b}"
+    for one in ("unilateral", "left", "right")
+    for a, b in (("bilateral", one), (one, "bilateral"))
+)
+
+
 def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
     if not _states_compared(text):
         return []
@@ -897,6 +1035,10 @@ def _conflict_reasons(desc: str, text: str, modifiers: str) -> list[str]:
     mods = set(re.findall(r"[A-Z0-9]{2}", modifiers.upper()))
     keep = []
     for w in why:
+        if modifiers == _UNSEEN and w in _SIDE_BY_MODIFIER:
+            # Modifier 50 or 52 settles it, and this file cannot show modifiers: the line may
+            # well be billed 69210-50 or 77067-52. What cannot be seen proves nothing.
+            continue
         if w.startswith(("screening", "diagnostic")) and not b.modality:
             # Outside imaging 'diagnostic' names the service, not a purpose: 'Diagnostic
             # colonoscopy' (45378 is billed for screening too, with modifier 33), 'Psych
@@ -945,6 +1087,9 @@ def _conflicts(
         if "modifiers" in active
         else pd.Series("", index=active.index)
     )
+    if "modifiers_col" in active:
+        # No modifier column and none split off the code cell: modifiers cannot be seen.
+        mods = mods.mask(active["modifiers_col"].isna() & mods.eq(""), _UNSEEN)
     fam = code_family(codes, config.code_families)
     pairs = pd.DataFrame(
         {
@@ -966,6 +1111,7 @@ def _conflicts(
     found = suggester.candidates_many(
         [(d, None if pd.isna(f) else f) for d, f in zip(pairs["desc"], families, strict=True)],
         limit=10,
+        whole=False,
     )
     fixes, keep = [], []
     for (desc, own, own_fam, why, text), cands in zip(

@@ -465,9 +465,11 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     # A description that states a duration ('30 MIN', '1 HR') prices that session length: a
     # 60-minute group session is not like a 15-minute one under the same per-session code.
     side = side + _spans(df["description"])
+    side = side + _service_terms(df["description"], ctx.config.price_inconsistent)
     place = per_value(setting, lambda s: s.map(lambda v: f" ({v.lower()})" if v else ""))
     label = code + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else "")) + side + place
     like = code + "|" + mods + "|" + rev + "|" + setting + "|" + side
+    like = like + "|" + _priced_settings(ctx, df.index)
     out = []
     for col in charge_columns(ctx):
         price = ctx.lines.prices[col].reindex(df.index)
@@ -510,7 +512,16 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     return out
 
 
-_DURATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*(MINUTES|MINS|MIN|HOURS|HRS|HR|HOUR)\b")
+# A duration read whole: a range ('4-6 HRS') or a bound ('> 6 HRS', '<=2 HRS', 'OVER 60 MIN',
+# '6+ HRS') is its own tier, not the number it ends with ('4-6 HRS' and '> 6 HRS' are two tiers
+# of a transfusion priced apart, not two '6 hr' lines).
+_DURATION = re.compile(
+    r"(?<![\d.])(?P<cmp>(?:[<>]=?|=[<>]|(?<![A-Z])(?:OVER|UNDER|UP\s+TO|LESS\s+THAN"
+    r"|MORE\s+THAN|GREATER\s+THAN))\s*)?(?P<lo>\d+(?:\.\d+)?\s*(?:-|TO)\s*)?"
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<plus>\+)?\s*-?\s*(?P<unit>MINUTES|MINS|MIN|HOURS|HRS|HR|HOUR)\b"
+)
+_BOUND = {"OVER": ">", "MORE THAN": ">", "GREATER THAN": ">", "UNDER": "<", "LESS THAN": "<"}
+_BOUND |= {"UP TO": "<=", "=<": "<=", "=>": ">="}
 
 
 def _spans(description: pd.Series) -> pd.Series:
@@ -523,8 +534,52 @@ def _spans(description: pd.Series) -> pd.Series:
     return span.astype("str").reindex(description.index, fill_value="")
 
 
-def _span_text(found: list[tuple[str, str]]) -> str:
-    return "".join(f" {n} {'min' if unit.startswith('MIN') else 'hr'}" for n, unit in found)
+def _span_text(found: list[tuple[str, str, str, str, str]]) -> str:
+    out = ""
+    for cmp, lo, n, plus, unit in found:
+        bound = " ".join(cmp.split())
+        bound = _BOUND.get(bound, bound)
+        low = re.sub(r"\s*(?:-|TO)\s*$", "-", lo)
+        out += f" {bound}{low}{n}{plus} {'min' if unit.startswith('MIN') else 'hr'}"
+    return out
+
+
+def _service_terms(description: pd.Series, cfg) -> pd.Series:
+    """' TELEMETRY' where a description names a component that makes another service under
+    the same code (configured words, whole words), else ''."""
+    words = cfg.service_words
+    if not words:
+        return pd.Series("", index=description.index, dtype="str")
+    pattern = "|".join(re.escape(w) for w in words)
+    upper = description.str.upper()
+    # Python's re (for the word bounds) runs only where Arrow finds one of the words at all.
+    maybe = upper.str.contains(pattern, regex=True).fillna(False).astype(bool)
+    found = upper[maybe].str.findall(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])")
+    terms = found.map(lambda f: "".join(f" {w}" for w in f) if isinstance(f, list) else "")
+    return terms.astype("str").reindex(description.index, fill_value="")
+
+
+# Header words of a price column for one setting (the words feeschedule.py reads).
+_SETTING_WORDS = {"ip", "inpatient", "inpt", "ipd", "op", "outpatient", "outpt", "opd", "opt"}
+
+
+def _priced_settings(ctx: Context, index: pd.Index) -> pd.Series:
+    """Which setting price columns ('DEF/IP PRICE', 'OP PRICE') each line fills. Where an export
+    gives a default price and an outpatient one only on some lines, the first column of a line
+    with both is its inpatient price and of a line with one its only price: not like with like,
+    so lines are compared only with lines priced for the same settings."""
+    cols = [
+        c
+        for c in charge_columns(ctx)
+        if set(re.split(r"[^a-z0-9]+", str(c).lower())) & _SETTING_WORDS
+    ]
+    if len(cols) < 2:
+        return pd.Series("", index=index, dtype="str")
+    out = pd.Series("", index=index, dtype="str")
+    for k, c in enumerate(cols):
+        filled = (ctx.lines.prices[c].reindex(index) > 0).fillna(False).to_numpy()
+        out = out + np.where(filled, str(k), "")
+    return out
 
 
 def _rows_text(rows, limit: int = 10) -> str:
