@@ -128,18 +128,29 @@ class _View:
             pd.to_numeric(rows, errors="coerce").fillna(-1).astype("int64")
         )
         letters = {h: column_letter(j + 1) for h, j in self.header_index.items()}
+        n = len(positions)
         if columns is None:
-            columns = pd.Series([None] * len(positions))
-        out: list[str | None] = []
+            named = ["A"] * n
+        else:  # a Series read as one list (iterating one of Arrow text goes value by value)
+            names = columns.tolist() if hasattr(columns, "tolist") else list(columns)
+            named = [letters.get(c, "A") for c in names]
         per_sheet = excel.EXCEL_MAX_ROWS - 1
-        for pos, column in zip(positions, columns, strict=True):
-            if pos < 0:
-                out.append(None)
-                continue
-            sheet_no, offset = divmod(int(pos), per_sheet)
-            sheet = "Chargemaster" if sheet_no == 0 else f"Chargemaster ({sheet_no + 1})"
-            out.append(f"internal:'{sheet}'!{letters.get(column, 'A')}{offset + 2}")
-        return out
+        sheet_no, offset = np.divmod(positions, per_sheet)
+        if positions.max(initial=0) < per_sheet:  # one Chargemaster sheet
+            return [
+                f"internal:'Chargemaster'!{c}{o}" if p >= 0 else None
+                for p, c, o in zip(positions.tolist(), named, (offset + 2).tolist(), strict=True)
+            ]
+        return [
+            (
+                f"internal:'{'Chargemaster' if s == 0 else f'Chargemaster ({s + 1})'}'!{c}{o}"
+                if p >= 0
+                else None
+            )
+            for p, s, c, o in zip(
+                positions.tolist(), sheet_no.tolist(), named, (offset + 2).tolist(), strict=True
+            )
+        ]
 
 
 def _view(result: Result) -> _View:
@@ -210,36 +221,23 @@ def _write(result: Result, path: Path) -> None:
 
 
 def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
-    links_left = {"n": excel.EXCEL_MAX_LINKS, "sheet": 0}
-    per_sheet = excel.EXCEL_MAX_ROWS - 1
-
-    def decorate(i: int, row) -> dict[int, tuple[Any, str | None]]:
-        special: dict[int, tuple[Any, str | None]] = {}
-        for c, sev in sheet.cell_fills.get(i, {}).items():
-            special[c] = (book.fills[sev], None)
-        for c, names in sheet.cell_formats.items():
-            if names[i] is not None:
-                special[c] = (book.named[names[i]], None)
-        if sheet.links:
-            if i // per_sheet != links_left["sheet"]:  # Excel's link limit is per sheet
-                links_left.update(n=excel.EXCEL_MAX_LINKS, sheet=i // per_sheet)
-            for c, targets in sheet.links.items():
-                if targets[i] and row[c] is not None:
-                    if links_left["n"] > 0:
-                        special[c] = (special.get(c, (None,))[0], targets[i])
-                        links_left["n"] -= 1
-                    else:
-                        book.links_dropped += 1
-        return special
-
-    plain = not (sheet.links or sheet.cell_fills or sheet.cell_formats)
+    # A cell's own format: its severity fill, else (replacing it) its number format by name.
+    styles: dict[int, dict[int, Any]] = {}
+    for i, cells in sheet.cell_fills.items():
+        for c, sev in cells.items():
+            styles.setdefault(c, {})[i] = book.fills[sev]
+    for c, names in sheet.cell_formats.items():
+        named = styles.setdefault(c, {})
+        for i in np.flatnonzero(pd.notna(np.asarray(names, dtype=object))).tolist():
+            named[i] = book.named[names[i]]
     return book.table(
         sheet.name,
         sheet.headers,
         sheet.columns,
         widths=sheet.widths,
         formats=sheet.formats,
-        decorate=None if plain else decorate,
+        styles=styles,
+        links=sheet.links,
         severity=sheet.severity,
     )
 
@@ -277,8 +275,10 @@ def _work_columns(
 
 def issues_sheet(view: _View) -> Sheet:
     f = view.findings
-    columns = [clean_column(f[c]) for c in FINDING_COLUMNS]
-    columns[2] = as_int(columns[2])  # Row
+    columns = [
+        excel.int_column(f[c]) if j == 2 else clean_column(f[c])  # Row
+        for j, c in enumerate(FINDING_COLUMNS)
+    ]
     # A price finding's value is the price: a number in currency format when it parses.
     value = pd.to_numeric(
         f["value"].astype("str").str.replace(r"[$,\s]", "", regex=True), errors="coerce"
@@ -317,12 +317,17 @@ def _worklist(
     spec: list[tuple[str, str]],
 ) -> Sheet:
     headers = [h for h, _ in spec] + WORK_HEADERS
-    columns = [clean_column(frame[c]) if len(frame) else [] for _, c in spec]
+    columns = [
+        []
+        if not len(frame)
+        else excel.int_column(frame[c])
+        if c in ("row", "Row", "Rank")
+        else clean_column(frame[c])
+        for _, c in spec
+    ]
     formats: dict[int, str] = {}
     links: dict[int, list[str | None]] = {}
-    for j, (h, c) in enumerate(spec):
-        if c in ("row", "Row", "Rank") and len(frame):
-            columns[j] = as_int(columns[j])
+    for j, (h, _) in enumerate(spec):
         if h == "Price":
             formats[j] = "currency"
     names = [c for _, c in spec]
@@ -504,10 +509,12 @@ def _repair_lines_by_column(rep: pd.DataFrame) -> pd.DataFrame:
     text = rep["column"].astype("str") + ": " + rep["value"].astype("str") + " → "
     text = text + rep["suggested"].astype("str")
     rows = rep["row"].to_numpy()
-    rank = {r: i for i, r in enumerate(RULES)}
     rules = rep[["row", "rule"]].drop_duplicates()
-    rules = rules.assign(rank=rules["rule"].map(rank)).sort_values(["row", "rank"], kind="stable")
+    rank = pd.Index(list(RULES)).get_indexer(rules["rule"])  # catalog order; unknown last
+    rules = rules.assign(rank=np.where(rank < 0, len(RULES), rank))
+    rules = rules.sort_values(["row", "rank"], kind="stable")
     first = rep.drop_duplicates("row", keep="first")
+    # Held as Python objects (the writer reads them so) rather than converted to text again.
     return pd.DataFrame(
         {
             "rules": _joined_by_row(rules["row"].to_numpy(), rules["rule"], " "),
@@ -515,8 +522,9 @@ def _repair_lines_by_column(rep: pd.DataFrame) -> pd.DataFrame:
             "charge_code": first["charge_code"].tolist(),
             "repairs": _joined_by_row(rows, text, "; "),
             "column": first["column"].tolist(),
-        }
-    )
+        },
+        dtype=object,
+    ).astype({"row": first["row"].dtype})
 
 
 def _repair_lines_one_by_one(rep: pd.DataFrame) -> pd.DataFrame:
