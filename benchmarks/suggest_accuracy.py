@@ -5,6 +5,7 @@ Three modes (REAL defaults to ../shared/realdata beside the checkout):
   python benchmarks/suggest_accuracy.py [REAL]            top-1 / top-3 accuracy
   python benchmarks/suggest_accuracy.py --sample [REAL]   refresh the label files' samples
   python benchmarks/suggest_accuracy.py --labels          precision from the labels, threshold
+      [--cache DIR]                                       ... and of what Issues shows now
   python benchmarks/suggest_accuracy.py --recheck [REAL]  which labelled suggestions are still made
 
 Accuracy: for each real chargemaster in REAL/cdm (with OPPS Addendum B April 2026 loaded), hide
@@ -71,6 +72,14 @@ BANDS = [(0.0, 0.6, 2), (0.6, 0.75, 2), (0.75, 1.01, 8)]
 CONFLICTS_PER_FILE = 12
 
 
+def issues_first(description: str, cands: list[tuple[str, float, str]]) -> str | None:
+    """The first candidate the report's Issues sheet would show for a line, or None: the
+    report's gate (suggest_findings): among the candidates a catch-all line may show
+    (suggest.shows), the first, when it scores suggest.SHOW_SCORE or more."""
+    shown = [c for c in cands if suggest.shows(description, c[0])]
+    return shown[0][0] if shown and shown[0][1] >= suggest.SHOW_SCORE else None
+
+
 def accuracy(real: Path) -> None:
     addendum_b = real / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
     totals = []
@@ -96,10 +105,20 @@ def accuracy(real: Path) -> None:
             for d, f in zip(rows["description"], rows["family"], strict=True)
         ]
         results = suggester.candidates_many(items)
-        for truth, cands in zip(rows["coded_hcpcs"], results, strict=True):
+        for desc, truth, cands in zip(
+            rows["description"], rows["coded_hcpcs"], results, strict=True
+        ):
             codes = [c for c, _, _ in cands]
+            first = issues_first(desc, cands)
             totals.append(
-                {"file": name, "truth": truth, "top1": codes[:1] == [truth], "top3": truth in codes}
+                {
+                    "file": name,
+                    "truth": truth,
+                    "top1": codes[:1] == [truth],
+                    "top3": truth in codes,
+                    "shown": first is not None,
+                    "shown_right": first == truth,
+                }
             )
         seconds = time.perf_counter() - started
         n = len(rows)
@@ -120,6 +139,18 @@ def accuracy(real: Path) -> None:
         part = df[df["kind"].eq(kind)]
         if len(part):
             print(line(kind, part))
+    # Precision of the first candidate Issues would show, by exact match with the hidden code:
+    # strict (a neighbouring code, e.g. the 2-view x-ray for a 3-view line, counts wrong), so a
+    # floor for the hand-labelled precision of HCPCS-SUGGESTED.
+    print("first candidate shown in Issues (exact match with the hidden code):")
+    for kind in ("overall", "lab", "radiology", "level II", "drugs", "other"):
+        part = df if kind == "overall" else df[df["kind"].eq(kind)]
+        shown = part[part["shown"]]
+        if len(shown):
+            print(
+                f"  {kind:<10} n={len(shown):>6,} of {len(part):>6,} lines  "
+                f"precision {shown['shown_right'].mean():.3f}"
+            )
 
 
 def _merge(new: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -267,6 +298,39 @@ def precision() -> None:
             )
 
 
+def shown_now(cache: Path) -> None:
+    """Precision of the first candidates Issues shows now, in a precision.py run (--cache DIR):
+    only labels given to the same line with the same first candidate count, so a
+    label on a suggestion the code no longer makes measures nothing. Each label goes to the
+    last draw holding its key (a line whose suggestion changed is labelled again in a later
+    draw); labels in no draw are 'old'."""
+    found = pd.read_pickle(cache / "findings.pkl")
+    found = found[found["rule"].eq("HCPCS-SUGGESTED")]
+    # The first candidate's code, not its score: the label judges the code.
+    now = {
+        (f.removeprefix("corpus/"), str(r), v.split(" ")[0])
+        for f, r, v in zip(found["file"], found["row"], found["value"], strict=True)
+    }
+    labels = pd.read_csv(SUGGEST_LABELS, dtype="str", keep_default_na=False)
+    labels = labels[labels["label"].ne("")]
+    code = labels["suggested"].str.split(" ").str[0]
+    cells = zip(labels["file"].str.removeprefix("corpus/"), labels["row"], code, strict=True)
+    labels = labels[[k in now for k in cells]]
+    labels = labels[~labels.assign(code=code).duplicated(["file", "row", "code"], keep="last")]
+    owner = pd.Series("old", index=labels.index)
+    for draw in sorted((LABELS / "draws").glob("*.csv")):
+        keys = pd.read_csv(draw, dtype="str", keep_default_na=False)
+        keys = set(keys[["file", "row", "rule", "value"]].itertuples(index=False, name=None))
+        cells = labels[["file", "row", "rule", "value"]].itertuples(index=False, name=None)
+        owner[[k in keys for k in cells]] = draw.stem
+    print(f"first candidates shown in Issues now: {len(found)}, labelled {len(labels)}")
+    for name in [*dict.fromkeys(owner), "combined"]:
+        part = labels if name == "combined" else labels[owner.eq(name)]
+        counts = part["label"].value_counts()
+        r, w, d = (int(counts.get(k, 0)) for k in ("right", "wrong", "debatable"))
+        print(f"  {name}: n={len(part)} {r}/{w}/{d} precision {_precision(part['label']):.3f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("real", nargs="?", type=Path, default=ROOT.parent / "shared/realdata")
@@ -274,6 +338,11 @@ if __name__ == "__main__":
     mode.add_argument("--sample", action="store_true")
     mode.add_argument("--labels", action="store_true")
     mode.add_argument("--recheck", action="store_true")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="with --labels: a precision.py --cache DIR, to measure what Issues shows now",
+    )
     args = parser.parse_args()
     if args.sample:
         sample(args.real)
@@ -281,5 +350,7 @@ if __name__ == "__main__":
         recheck(args.real)
     elif args.labels:
         precision()
+        if args.cache is not None:
+            shown_now(args.cache)
     else:
         accuracy(args.real)
