@@ -7,6 +7,7 @@ Three modes (REAL defaults to ../shared/realdata beside the checkout):
   python benchmarks/suggest_accuracy.py --labels          precision from the labels, threshold
       [--cache DIR]                                       ... and of what Issues shows now
   python benchmarks/suggest_accuracy.py --recheck [REAL]  which labelled suggestions are still made
+  python benchmarks/suggest_accuracy.py --calibrate [REAL]  precision against the score cut
 
 Accuracy: for each real chargemaster in REAL/cdm (with OPPS Addendum B April 2026 loaded), hide
 the code of every active ancillary line that carries a valid one, suggest, and count how often
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chargemaster import suggest  # noqa: E402
+from chargemaster.config import load_config  # noqa: E402
 from chargemaster.pipeline import RunOptions, run  # noqa: E402
 from chargemaster.refcheck import code_status  # noqa: E402
 from chargemaster.rules import code_family  # noqa: E402
@@ -80,11 +82,14 @@ def issues_first(description: str, cands: list[tuple[str, float, str]]) -> str |
     return shown[0][0] if shown and shown[0][1] >= suggest.SHOW_SCORE else None
 
 
-def accuracy(real: Path) -> None:
+def trials(real: Path, paths: list[Path]) -> pd.DataFrame:
+    """Per line with a hidden valid code: the suggestions' top-1 / top-3 hits and the first
+    candidate Issues would show at any score (``first_score``) and whether it is the code."""
     addendum_b = real / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv"
     totals = []
-    for name in FILES:
-        result = run(RunOptions(real / "cdm" / name, addendum_b=addendum_b, as_of=AS_OF))
+    for path in paths:
+        name = path.name
+        result = run(RunOptions(path, addendum_b=addendum_b, as_of=AS_OF))
         frame, ref, config = result.lines.frame, result.reference, result.config
         code = frame["coded_hcpcs"]
         status = code_status(code, ref, AS_OF)
@@ -110,6 +115,7 @@ def accuracy(real: Path) -> None:
         ):
             codes = [c for c, _, _ in cands]
             first = issues_first(desc, cands)
+            gated = [c for c in cands if suggest.shows(desc, c[0])][:1]
             totals.append(
                 {
                     "file": name,
@@ -118,14 +124,21 @@ def accuracy(real: Path) -> None:
                     "top3": truth in codes,
                     "shown": first is not None,
                     "shown_right": first == truth,
+                    "first_score": gated[0][1] if gated else None,
+                    "first_right": bool(gated) and gated[0][0] == truth,
                 }
             )
         seconds = time.perf_counter() - started
         n = len(rows)
         print(f"{name}: {n:,} lines, {seconds / max(n, 1) * 1000:.2f} s per 1,000 lines")
 
-    df = pd.DataFrame(totals)
-    df["kind"] = code_family(df["truth"].astype("str"), config.code_families).fillna("other")
+    return pd.DataFrame(totals)
+
+
+def accuracy(real: Path) -> None:
+    df = trials(real, [real / "cdm" / name for name in FILES])
+    families = load_config(None).code_families
+    df["kind"] = code_family(df["truth"].astype("str"), families).fillna("other")
     df.loc[df["truth"].str.fullmatch(r"[A-Z]\d{4}"), "kind"] = "level II"
 
     def line(label, part):
@@ -151,6 +164,25 @@ def accuracy(real: Path) -> None:
                 f"  {kind:<10} n={len(shown):>6,} of {len(part):>6,} lines  "
                 f"precision {shown['shown_right'].mean():.3f}"
             )
+
+
+def calibrate(real: Path) -> None:
+    """Exact-match precision of the first candidate Issues would show, against the score cut,
+    over the real files and the corpus files with coded ancillary lines: pooled, the mean of
+    the files and the worst file. It sets suggest.SHOW_SCORE (a floor: see accuracy)."""
+    paths = [real / "cdm" / f for f in FILES] + [real / "cdm" / "corpus" / f for f in CORPUS]
+    df = trials(real, paths).dropna(subset=["first_score"])
+    print(f"lines with a hidden code and a candidate Issues may show: {len(df):,}")
+    print(f"suggest.SHOW_SCORE = {suggest.SHOW_SCORE}")
+    print("cut    shown  precision  mean of files  worst file  files under 0.8")
+    for cut in (0.60, 0.65, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80, 0.82, 0.85, 0.90):
+        part = df[df["first_score"].ge(cut)]
+        per_file = part.groupby("file")["first_right"].mean()
+        print(
+            f"{cut:.2f} {len(part):>8,}  {part['first_right'].mean():>9.3f}  "
+            f"{per_file.mean():>13.3f}  {per_file.min():>10.3f}  "
+            f"{int(per_file.lt(0.8).sum()):>3} of {len(per_file)}"
+        )
 
 
 def _merge(new: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -338,6 +370,7 @@ if __name__ == "__main__":
     mode.add_argument("--sample", action="store_true")
     mode.add_argument("--labels", action="store_true")
     mode.add_argument("--recheck", action="store_true")
+    mode.add_argument("--calibrate", action="store_true", help="precision against the score cut")
     parser.add_argument(
         "--cache",
         type=Path,
@@ -348,6 +381,8 @@ if __name__ == "__main__":
         sample(args.real)
     elif args.recheck:
         recheck(args.real)
+    elif args.calibrate:
+        calibrate(args.real)
     elif args.labels:
         precision()
         if args.cache is not None:
