@@ -149,6 +149,12 @@ def sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> pd.Data
     if want <= 0:
         return hits.iloc[:0]
     hits = hits[~hits["key"].isin(have)]
+    queues, files = _file_queues(hits, rng)
+    return hits.loc[_round_robin(queues, files, want)]
+
+
+def _file_queues(hits: pd.DataFrame, rng: random.Random) -> tuple[dict, list]:
+    """Each file's findings in a seeded order, and the files in a seeded order."""
     queues = {}
     for file, group in hits.groupby("file", sort=True):
         order = list(group.index)
@@ -156,12 +162,17 @@ def sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> pd.Data
         queues[file] = order
     files = sorted(queues)
     rng.shuffle(files)
+    return queues, files
+
+
+def _round_robin(queues: dict, files: list, n: int) -> list:
+    """Up to n findings, one per file in turn, so that no file fills the sample."""
     picked = []
-    while len(picked) < want and any(queues.values()):
+    while len(picked) < n and any(queues.values()):
         for file in files:
-            if queues[file] and len(picked) < want:
+            if queues[file] and len(picked) < n:
                 picked.append(queues[file].pop(0))
-    return hits.loc[picked]
+    return picked
 
 
 def fresh_sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> pd.DataFrame:
@@ -176,20 +187,9 @@ def fresh_sample(findings: pd.DataFrame, rule: str, n: int, have: set[str]) -> p
     known = hits["key"].str.removeprefix("corpus/").isin(seen)
     labelled = hits[known].groupby("file").size()
     hits = hits[~known & ~hits["key"].duplicated()]
-    queues = {}
-    for file, group in hits.groupby("file", sort=True):
-        order = list(group.index)
-        rng.shuffle(order)
-        queues[file] = order
-    files = sorted(queues)
-    rng.shuffle(files)
+    queues, files = _file_queues(hits, rng)
     files.sort(key=lambda f: int(labelled.get(f, 0)))
-    picked = []
-    while len(picked) < n and any(queues.values()):
-        for file in files:
-            if queues[file] and len(picked) < n:
-                picked.append(queues[file].pop(0))
-    return hits.loc[picked]
+    return hits.loc[_round_robin(queues, files, n)]
 
 
 def write_fresh(

@@ -344,13 +344,7 @@ class Book:
                     writer.write(ws, r0, values, chunk_styles, chunk_links)
                     continue
                 for k, row in enumerate(zip(*values, strict=True)):
-                    special: dict[int, tuple[Any, str | None]] = {}
-                    for c, cells in chunk_styles.items():
-                        if k in cells:
-                            special[c] = (cells[k], None)
-                    for c, urls in chunk_links.items():
-                        if urls[k]:
-                            special[c] = (special.get(c, (None,))[0], urls[k])
+                    special = _special(k, chunk_styles, chunk_links)
                     self._write_row(ws, r0 + k, row, special, column_formats)
             self._close_table(ws, headers, 1 + stop - start, severity)
             start = stop
@@ -473,6 +467,18 @@ def _take(column: Sequence[Any], a: int, b: int) -> list[Any]:
         return column.make(a, b)
     part = column[a:b]
     return part if isinstance(part, list) else list(part)
+
+
+def _special(k: int, styles, links) -> dict[int, tuple[Any, str | None]]:
+    """Row k's cells with a format and/or a link of their own: {column: (format, target)}."""
+    special: dict[int, tuple[Any, str | None]] = {}
+    for c, cells in styles.items():
+        if k in cells:
+            special[c] = (cells[k], None)
+    for c, urls in links.items():
+        if urls[k]:
+            special[c] = (special.get(c, (None,))[0], urls[k])
+    return special
 
 
 class _Sparse:
@@ -707,13 +713,7 @@ class _ColumnXml:
                     _fast_links(ws).append((r0 + begin, "".join(xml)))
             if cut < m:  # a row xlsxwriter writes itself, with its own links
                 row = [col[cut] for col in values]
-                special: dict[int, tuple[Any, str | None]] = {}
-                for c, cells_ in styles.items():
-                    if cut in cells_:
-                        special[c] = (cells_[cut], None)
-                for c, urls in links.items():
-                    if urls[cut]:
-                        special[c] = (special.get(c, (None,))[0], urls[cut])
+                special = _special(cut, styles, links)
                 self.book._write_row(ws, r0 + cut, row, special, self.column_formats)
             begin = cut + 1
 
