@@ -314,11 +314,22 @@ def reference_findings(
         )
     )
     # Revenue codes: every well-formed revenue cell, in every revenue column.
-    for name, source in lines.check_source.items():
-        if not name.startswith("revenue_code__"):
-            continue
+    rev_names = [n for n in lines.check_source if n.startswith("revenue_code__")]
+    known = {n: isin(lines.check[n], ref.revenue) for n in rev_names}
+    # One revenue column per setting (IPREV, OPREV): '0000' in one of them beside a valid code
+    # in another is the export's "none for this setting" (room and board is inpatient only),
+    # not a code on a claim. Alone, 0000 is still no UB-04 code (NUBC defines none).
+    other_valid = {
+        n: pd.concat(
+            [known[m] for m in rev_names if m != n] or [pd.Series(False, index=df.index)], axis=1
+        ).any(axis=1)
+        for n in rev_names
+    }
+    for name in rev_names:
+        source = lines.check_source[name]
         rev = lines.check[name]
-        bad = active & rev.str.fullmatch(r"\d{4}").fillna(False) & ~isin(rev, ref.revenue)
+        bad = active & rev.str.fullmatch(r"\d{4}").fillna(False) & ~known[name]
+        bad &= ~(rev.eq("0000").fillna(False) & other_valid[name])
         out.append(
             F.make(
                 "REVCODE-UNKNOWN",
