@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -547,6 +548,7 @@ class Book:
         Returns the exit code: 3 when a format had no index yet (the parent then writes)."""
         with contextlib.suppress(Exception):  # else Arrow's pool as it is
             pa.set_cpu_count(1)  # the parent goes on with its own work on the other core
+        t0, cpu0 = time.perf_counter(), time.process_time()
         indexed = len(self.header.xf_format_indices)
         dropped = self.links_dropped
         ws = self._new_sheet(name, plan.headers, plan.widths, plan.column_formats)
@@ -563,6 +565,7 @@ class Book:
             "hlink_count": ws.hlink_count,
             "fast_links": ws.__dict__.get("_fast_links", []),
             "links_dropped": self.links_dropped - dropped,
+            "seconds": (time.perf_counter() - t0, time.process_time() - cpu0),
         }
         data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(pipe, "wb") as out:
@@ -576,6 +579,8 @@ class Book:
         if state is None:
             log.debug("sheet %s: the child writing it failed; written here", child.name)
             return self.table(child.name, child.headers, child.columns, **child.args)
+        wall, cpu = state["seconds"]
+        log.debug("sheet %s: rows written by a child in %.3f s (CPU %.3f s)", child.name, wall, cpu)
         a = child.args
         plan = self._plan(
             child.headers, child.columns, a["widths"], a["formats"], a["styles"], a["links"]
