@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -288,6 +289,8 @@ class Book:
         # A folder of its own for xlsxwriter's temporary files: whatever happens, close (or
         # discard) removes it whole, and a sheet written in a child leaves its file there.
         self.tmpdir = tempfile.mkdtemp(prefix="chargemaster-xlsx-")
+        # A book dropped without close or discard (an error elsewhere) still takes it along.
+        weakref.finalize(self, shutil.rmtree, self.tmpdir, ignore_errors=True)
         self.book = xlsxwriter.Workbook(
             str(self.path),
             {**OPTIONS, "constant_memory": self.constant_memory, "tmpdir": self.tmpdir},

@@ -210,7 +210,11 @@ def test_parallel_is_off_where_it_cannot_pay_or_be_safe(tmp_path, monkeypatch):
     monkeypatch.setattr(excel.multiprocessing, "parent_process", lambda: object())
     assert not book.parallel_allowed(excel.PARALLEL_MIN_ROWS)  # inside a batch worker
     book.close()
-    assert not Book(tmp_path / "y.xlsx", "t", constant_memory=False).parallel_allowed(10**5)
+    book = Book(tmp_path / "y.xlsx", "t", constant_memory=False)
+    assert not book.parallel_allowed(10**5)
+    folder = book.tmpdir
+    del book  # never closed: its temporary folder goes with it
+    assert not os.path.exists(folder)
 
 
 @pytest.mark.slow
