@@ -13,6 +13,8 @@ says what was cut so the caller can report it (CELL-OVERSIZE), never silently.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import functools
 import io
@@ -24,6 +26,7 @@ import pickle
 import queue
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -49,8 +52,6 @@ try:
     from isal import isal_zlib
 except ImportError:  # zipfile's zlib then
     isal_zlib = None
-import contextlib
-
 from xlsxwriter.utility import xl_col_to_name, xl_range
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -514,6 +515,7 @@ class Book:
             if ws.fh is not None and not ws.fh.closed:
                 ws.fh.flush()
         read, write = os.pipe()
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -524,6 +526,7 @@ class Book:
             os.close(read)
             code = 1
             try:
+                _die_with(parent)
                 code = self._child_rows(name, plan, write)
             finally:
                 os._exit(code)
@@ -1098,6 +1101,15 @@ def _copy_rows_as_bytes(ws, remove=os.unlink) -> None:
         ws._xml_end_tag("sheetData")
 
     ws._write_optimized_sheet_data = copy
+
+
+def _die_with(parent: int) -> None:
+    """In a forked child: be killed when the parent dies (a run killed mid-write leaves no
+    child writing rows nobody will read), through Linux's prctl(PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before that was set
+        os._exit(1)
 
 
 class _Deleter:
