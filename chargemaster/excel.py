@@ -289,7 +289,8 @@ class Book:
     def __post_init__(self) -> None:
         # A folder of its own for xlsxwriter's temporary files: whatever happens, close (or
         # discard) removes it whole, and a sheet written in a child leaves its file there.
-        self.tmpdir = tempfile.mkdtemp(prefix="chargemaster-xlsx-")
+        _remove_stale_folders()
+        self.tmpdir = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
         # A book dropped without close or discard (an error elsewhere) still takes it along.
         weakref.finalize(self, shutil.rmtree, self.tmpdir, ignore_errors=True)
         self.book = xlsxwriter.Workbook(
@@ -1101,6 +1102,27 @@ def _copy_rows_as_bytes(ws, remove=os.unlink) -> None:
         ws._xml_end_tag("sheetData")
 
     ws._write_optimized_sheet_data = copy
+
+
+_FOLDER_PREFIX = "chargemaster-xlsx-"
+
+
+def _remove_stale_folders() -> None:
+    """Remove the temporary folders of runs killed outright (kill -9, power loss: nothing of
+    theirs could clean up), known by the process id in their name no longer running."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tempfile.gettempdir()):
+            if not entry.name.startswith(_FOLDER_PREFIX):
+                continue
+            pid = entry.name[len(_FOLDER_PREFIX) :].split("-", 1)[0]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:  # no such process: the folder is an orphan
+                shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:  # alive (another user's): not ours to touch
+                pass
 
 
 def _die_with(parent: int) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import subprocess
 import sys
+import tempfile
 import zipfile
 
 import pytest
@@ -229,3 +231,25 @@ def test_real_report_both_ways(tmp_path, monkeypatch, waited, name):
     assert len(waited) == 1 and waited[0] is not None
     seq, par = _parts(tmp_path / "seq.xlsx"), _parts(tmp_path / "par.xlsx")
     assert [n for n in seq if seq[n] != par[n]] in ([], ["xl/worksheets/sheet1.xml"])
+
+
+def test_the_folder_of_a_killed_run_is_removed_by_the_next(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f"chargemaster-xlsx-{dead.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "tmprows").write_text("<row/>")
+    alive = tmp_path / f"chargemaster-xlsx-{os.getppid()}-def"  # a running process's
+    alive.mkdir()
+    other = tmp_path / "chargemaster-xlsx-notapid"
+    other.mkdir()
+    book = Book(tmp_path / "r.xlsx", "t")
+    assert not stale.exists() and alive.exists() and other.exists()
+    assert os.path.dirname(book.tmpdir) == str(tmp_path)
+    book.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name, "r.xlsx"])
