@@ -13,13 +13,25 @@ says what was cut so the caller can report it (CELL-OVERSIZE), never silently.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import functools
 import io
+import logging
 import math
+import multiprocessing
 import os
+import pickle
+import queue
 import re
 import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import weakref
 import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -34,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
+import xlsxwriter.worksheet
 
 try:
     from isal import isal_zlib
@@ -52,6 +65,9 @@ FILLS = {"error": "#F8CBAD", "warning": "#FFE699", "info": "#DDEBF7"}
 CURRENCY = '"$"#,##0.00;[Red]-"$"#,##0.00'
 COUNT = "#,##0"
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# A table written in a forked child needs at least this many rows to pay for the fork.
+PARALLEL_MIN_ROWS = 20_000
+log = logging.getLogger(__name__)
 
 
 def clean_text(text: str) -> str:
@@ -203,6 +219,62 @@ def fit_widths(headers: Sequence[str], columns: Sequence[Sequence[Any]], cap: in
 
 
 @dataclass
+class _Plan:
+    """A table's rows as the writer takes them (Book._plan)."""
+
+    headers: list[str]
+    widths: list[int]
+    column_formats: dict[int, Any]
+    columns: Sequence[Sequence[Any]]
+    n: int
+    styles: dict[int, Any]
+    links: dict[int, Sequence[str | None]]
+    writer: Any
+    fast: bool
+    per_sheet: int  # rows past the header (the module's limit, read when planned)
+
+
+@dataclass
+class _Child:
+    """A table's rows being written by a forked child (Book.table_in_child)."""
+
+    pid: int
+    pipe: int
+    name: str
+    headers: list[str]
+    columns: Sequence[Sequence[Any]]
+    args: dict[str, Any]
+
+    def wait(self) -> dict[str, Any] | None:
+        """What the child wrote (its state), None if it failed in any way."""
+        chunks = []
+        try:
+            with os.fdopen(self.pipe, "rb") as pipe:
+                while chunk := pipe.read(1 << 16):
+                    chunks.append(chunk)
+        finally:
+            _, status = os.waitpid(self.pid, 0)
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            log.debug("child %d: exit status %d", self.pid, status)
+            return None
+        try:
+            return pickle.loads(b"".join(chunks))
+        except Exception:
+            log.debug("child %d: unreadable state", self.pid, exc_info=True)
+            return None
+
+    def abandon(self) -> None:
+        """Stop the child (the run failed elsewhere); its file goes with the workbook's."""
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        with contextlib.suppress(OSError):
+            os.close(self.pipe)
+
+
+@dataclass
 class Book:
     """An xlsxwriter workbook with the shared formats and the table writer."""
 
@@ -215,8 +287,15 @@ class Book:
     plain_ranges: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # A folder of its own for xlsxwriter's temporary files: whatever happens, close (or
+        # discard) removes it whole, and a sheet written in a child leaves its file there.
+        _remove_stale_folders()
+        self.tmpdir = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
+        # A book dropped without close or discard (an error elsewhere) still takes it along.
+        weakref.finalize(self, shutil.rmtree, self.tmpdir, ignore_errors=True)
         self.book = xlsxwriter.Workbook(
-            str(self.path), {**OPTIONS, "constant_memory": self.constant_memory}
+            str(self.path),
+            {**OPTIONS, "constant_memory": self.constant_memory, "tmpdir": self.tmpdir},
         )
         # Fixed properties: the same input gives the same file (only run facts differ).
         self.book.set_properties(
@@ -262,14 +341,33 @@ class Book:
         if isal_zlib is not None:
             zipfile._get_compressor = _isal_compressor
             zipfile.crc32 = isal_zlib.crc32
+        # Deleting a temporary file costs the file system a few milliseconds a megabyte here
+        # (ext4 mounted with discard: about 0.35 s of the 100k report's 220 MB); unlink
+        # releases the GIL, so one thread deletes while this one goes on zipping.
+        deleter = _Deleter(self.tmpdir)
+        modules = (xlsxwriter.workbook, xlsxwriter.worksheet)
+        plain_os = [m.os for m in modules]
+        for m in modules:
+            m.os = deleter.os
         if self.constant_memory and _ColumnXml.fits(xlsxwriter.__version__):
             for ws in self.book.worksheets():
-                _copy_rows_as_bytes(ws)
+                _copy_rows_as_bytes(ws, deleter.remove)
         try:
             self.book.close()
         finally:
             xlsxwriter.workbook.ZipFile = plain
             zipfile._get_compressor, zipfile.crc32 = compressor, crc
+            for m, o in zip(modules, plain_os, strict=True):
+                m.os = o
+            deleter.join()
+
+    def discard(self) -> None:
+        """Remove the temporary files of a workbook that will not be closed (a failed run)."""
+        for ws in self.book.worksheets():
+            fh = getattr(ws, "row_data_fh", None)
+            if fh is not None and not fh.closed:
+                fh.close()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def put(self, ws, r: int, c: int, value: Any, fmt=None) -> None:
         value = clean(value)
@@ -312,6 +410,23 @@ class Book:
         ``severity``: the column filled by its value (error, warning, info) through
         conditional formats.
         """
+        plan = self._plan(headers, columns, widths, formats, styles, links)
+        used: list[str] = []
+        start = 0
+        while True:
+            stop = min(start + plan.per_sheet, plan.n)
+            sheet_name = name if not used else f"{name} ({len(used) + 1})"
+            ws = self._new_sheet(sheet_name, plan.headers, plan.widths, plan.column_formats)
+            used.append(sheet_name)
+            self._write_rows(ws, plan, start, stop)
+            self._close_table(ws, plan.headers, 1 + stop - start, severity)
+            start = stop
+            if start >= plan.n:
+                break
+        self.sheets_continued += used[1:]
+        return used
+
+    def _plan(self, headers, columns, widths, formats, styles, links) -> _Plan:
         headers = table_headers(headers)
         widths = list(widths or fit_widths(headers, columns))
         column_formats = {c: self.named[f] for c, f in (formats or {}).items()}
@@ -322,36 +437,178 @@ class Book:
         if any(len(col) != n for col in columns):
             raise ValueError("table columns differ in length")
         styles = {c: _Sparse(cells) for c, cells in (styles or {}).items() if cells}
-        links = links or {}
         fast = self.constant_memory and _ColumnXml.fits(xlsxwriter.__version__)
         writer = _ColumnXml(self, column_formats, len(headers)) if fast else None
-        per_sheet = EXCEL_MAX_ROWS - 1
-        used: list[str] = []
-        start = 0
-        while True:
-            stop = min(start + per_sheet, n)
-            sheet_name = name if not used else f"{name} ({len(used) + 1})"
-            ws = self._new_sheet(sheet_name, headers, widths, column_formats)
-            used.append(sheet_name)
-            links_left = EXCEL_MAX_LINKS  # Excel's limit is per sheet
-            for a in range(start, stop, CHUNK):
-                b = min(a + CHUNK, stop)
-                values = [_take(col, a, b) for col in columns]
-                chunk_styles = {c: cells.between(a, b) for c, cells in styles.items()}
-                chunk_links, links_left = self._kept_links(links, values, a, b, links_left)
-                r0 = 1 + a - start
-                if writer is not None:
-                    writer.write(ws, r0, values, chunk_styles, chunk_links)
-                    continue
-                for k, row in enumerate(zip(*values, strict=True)):
-                    special = _special(k, chunk_styles, chunk_links)
-                    self._write_row(ws, r0 + k, row, special, column_formats)
-            self._close_table(ws, headers, 1 + stop - start, severity)
-            start = stop
-            if start >= n:
-                break
-        self.sheets_continued += used[1:]
-        return used
+        return _Plan(
+            headers,
+            widths,
+            column_formats,
+            columns,
+            n,
+            styles,
+            links or {},
+            writer,
+            fast,
+            EXCEL_MAX_ROWS - 1,
+        )
+
+    def _write_rows(self, ws, plan: _Plan, start: int, stop: int) -> None:
+        links_left = EXCEL_MAX_LINKS  # Excel's limit is per sheet
+        for a in range(start, stop, CHUNK):
+            b = min(a + CHUNK, stop)
+            values = [_take(col, a, b) for col in plan.columns]
+            chunk_styles = {c: cells.between(a, b) for c, cells in plan.styles.items()}
+            chunk_links, links_left = self._kept_links(plan.links, values, a, b, links_left)
+            r0 = 1 + a - start
+            if plan.writer is not None:
+                plan.writer.write(ws, r0, values, chunk_styles, chunk_links)
+                continue
+            for k, row in enumerate(zip(*values, strict=True)):
+                special = _special(k, chunk_styles, chunk_links)
+                self._write_row(ws, r0 + k, row, special, plan.column_formats)
+
+    def index_formats(self, formats=None, styles=None, links=None) -> None:
+        """Give every format a table with these formats, styles and links can write its
+        index now (the header, the column formats, the cells' own formats and their
+        combinations with the column's number format, the link format). A table written in
+        a child process must find them all indexed: an index the child gave a new format
+        would not exist in this process's styles. Called at the same point whether the
+        table is then written here or in a child, the workbook is the same either way."""
+        self.header._get_xf_index()
+        column_formats = {c: self.named[f] for c, f in (formats or {}).items()}
+        for f in column_formats.values():
+            f._get_xf_index()
+        for c, cells in (styles or {}).items():
+            seen = {id(f): f for f in cells.values()}
+            for f in seen.values():
+                f._get_xf_index()
+                self._with_number_format(f, column_formats.get(c))._get_xf_index()
+        for c, targets in (links or {}).items():
+            if any(targets):
+                self.link._get_xf_index()
+                if c in column_formats:
+                    column_formats[c]._get_xf_index()
+
+    def table_in_child(
+        self,
+        name: str,
+        headers: Sequence[str],
+        columns: Sequence[Sequence[Any]],
+        *,
+        widths: Sequence[int] | None = None,
+        formats: dict[int, str] | None = None,
+        styles: dict[int, dict[int, Any]] | None = None,
+        links: dict[int, Sequence[str | None]] | None = None,
+        severity: int | None = None,
+    ) -> _Child | None:
+        """Start writing ``table(name, ...)``'s rows in a forked child process; ``join_child``
+        later adds the sheet (in the order of the join) from them. None where that cannot be
+        done safely or would not pay (see ``parallel_allowed``): the caller writes the table
+        itself. The formats the table can use must have been indexed (``index_formats``)."""
+        args = dict(widths=widths, formats=formats, styles=styles, links=links, severity=severity)
+        n = len(columns[0]) if len(columns) else 0
+        if not self.parallel_allowed(n):
+            return None
+        plan = self._plan(headers, columns, widths, formats, styles, links)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        for ws in self.book.worksheets():  # nothing buffered a child could write twice
+            if ws.fh is not None and not ws.fh.closed:
+                ws.fh.flush()
+        read, write = os.pipe()
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return None
+        if pid == 0:  # the child: never returns
+            os.close(read)
+            code = 1
+            try:
+                _die_with(parent)
+                code = self._child_rows(name, plan, write)
+            finally:
+                os._exit(code)
+        os.close(write)
+        return _Child(pid, read, name, list(headers), columns, args)
+
+    def parallel_allowed(self, n: int) -> bool:
+        """A table may be written in a forked child: Linux (fork is safe with our threads
+        idle), xlsxwriter's constant-memory internals known (_ColumnXml.fits), enough rows to
+        pay for the fork, one sheet (no row-limit split), not already inside a worker process
+        (batch runs inputs in parallel: the cores are taken) and more than one core."""
+        return (
+            sys.platform.startswith("linux")
+            and hasattr(os, "fork")
+            and self.constant_memory
+            and _ColumnXml.fits(xlsxwriter.__version__)
+            and PARALLEL_MIN_ROWS <= n <= EXCEL_MAX_ROWS - 1
+            and multiprocessing.parent_process() is None
+            and (os.cpu_count() or 1) > 1
+        )
+
+    def _child_rows(self, name: str, plan: _Plan, pipe: int) -> int:
+        """In the child: the table's rows (header row included) into a file of its own in
+        the workbook's temporary folder; what the sheet's state became, pickled to pipe.
+        Returns the exit code: 3 when a format had no index yet (the parent then writes)."""
+        with contextlib.suppress(Exception):  # else Arrow's pool as it is
+            pa.set_cpu_count(1)  # the parent goes on with its own work on the other core
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        indexed = len(self.header.xf_format_indices)
+        dropped = self.links_dropped
+        ws = self._new_sheet(name, plan.headers, plan.widths, plan.column_formats)
+        self._write_rows(ws, plan, 0, plan.n)
+        ws._write_single_row(ws.previous_row)  # the row xlsxwriter still holds
+        ws.fh.flush()
+        if len(self.header.xf_format_indices) != indexed:
+            return 3
+        state = {
+            "file": ws.row_data_filename,
+            "dims": (ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax),
+            "previous_row": ws.previous_row,
+            "hyperlinks": ws.hyperlinks,
+            "hlink_count": ws.hlink_count,
+            "fast_links": ws.__dict__.get("_fast_links", []),
+            "links_dropped": self.links_dropped - dropped,
+            "seconds": (time.perf_counter() - t0, time.process_time() - cpu0),
+        }
+        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(pipe, "wb") as out:
+            out.write(data)
+        return 0
+
+    def join_child(self, child: _Child) -> list[str]:
+        """The sheet whose rows ``child`` wrote, added here (header, widths, the rows, the
+        table); if the child failed, written here instead, the same."""
+        state = child.wait()
+        if state is None:
+            log.debug("sheet %s: the child writing it failed; written here", child.name)
+            return self.table(child.name, child.headers, child.columns, **child.args)
+        wall, cpu = state["seconds"]
+        log.debug("sheet %s: rows written by a child in %.3f s (CPU %.3f s)", child.name, wall, cpu)
+        a = child.args
+        plan = self._plan(
+            child.headers, child.columns, a["widths"], a["formats"], a["styles"], a["links"]
+        )
+        ws = self._new_sheet(child.name, plan.headers, plan.widths, plan.column_formats)
+        # The child's file holds the header row too: the one held here is dropped, and the
+        # worksheet takes the child's file as its row data.
+        ws.table.clear()
+        ws.row_data_fh.close()
+        os.remove(ws.row_data_filename)
+        ws.row_data_filename = state["file"]
+        ws.row_data_fh = ws.fh = open(state["file"], "a+", encoding="utf-8")  # noqa: SIM115
+        ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax = state["dims"]
+        ws.previous_row = state["previous_row"]
+        ws.hyperlinks = state["hyperlinks"]
+        ws.hlink_count = state["hlink_count"]
+        if state["fast_links"]:
+            _fast_links(ws).extend(state["fast_links"])
+        self.links_dropped += state["links_dropped"]
+        self._close_table(ws, plan.headers, 1 + plan.n, a["severity"])
+        return [child.name]
 
     def _kept_links(self, links, values, a: int, b: int, left: int):
         """The chunk's link targets ({column: target or None per row}) within the sheet's
@@ -823,7 +1080,7 @@ def _isal_compressor(compress_type, compresslevel=None):
 _PLAIN_COMPRESSOR = zipfile._get_compressor
 
 
-def _copy_rows_as_bytes(ws) -> None:
+def _copy_rows_as_bytes(ws, remove=os.unlink) -> None:
     """Have ws copy its row data into the sheet's XML as bytes when the workbook is closed.
 
     xlsxwriter reads the constant-memory row data back as text (decoding it) and writes it
@@ -841,10 +1098,76 @@ def _copy_rows_as_bytes(ws) -> None:
         with open(ws.row_data_filename, "rb") as rows:
             shutil.copyfileobj(rows, ws.fh.buffer, 1 << 20)
         ws.row_data_fh.close()
-        os.unlink(ws.row_data_filename)
+        remove(ws.row_data_filename)
         ws._xml_end_tag("sheetData")
 
     ws._write_optimized_sheet_data = copy
+
+
+_FOLDER_PREFIX = "chargemaster-xlsx-"
+
+
+def _remove_stale_folders() -> None:
+    """Remove the temporary folders of runs killed outright (kill -9, power loss: nothing of
+    theirs could clean up), known by the process id in their name no longer running."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tempfile.gettempdir()):
+            if not entry.name.startswith(_FOLDER_PREFIX):
+                continue
+            pid = entry.name[len(_FOLDER_PREFIX) :].split("-", 1)[0]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:  # no such process: the folder is an orphan
+                shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:  # alive (another user's): not ours to touch
+                pass
+
+
+def _die_with(parent: int) -> None:
+    """In a forked child: be killed when the parent dies (a run killed mid-write leaves no
+    child writing rows nobody will read), through Linux's prctl(PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before that was set
+        os._exit(1)
+
+
+class _Deleter:
+    """Files removed by one background thread, in order; ``join`` waits for them all and
+    then removes the folder they were in (and anything left in it, even after an error)."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="xlsx-deleter", daemon=True)
+        self.thread.start()
+        self.os = _OsDeleting(self.remove)
+
+    def remove(self, path: str) -> None:
+        self.jobs.put(os.fspath(path))
+
+    def _run(self) -> None:
+        while (path := self.jobs.get()) is not None:
+            with contextlib.suppress(OSError):  # gone, or left to the folder's removal below
+                os.remove(path)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def join(self) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+
+
+class _OsDeleting:
+    """The os module as xlsxwriter's modules see it while a workbook closes: remove and
+    unlink handed to the deleter thread, everything else os itself."""
+
+    def __init__(self, remove: Callable[[str], None]) -> None:
+        self.remove = self.unlink = remove
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
 
 
 _OPEN, _CLOSE = "<hyperlinks>", "</hyperlinks>"

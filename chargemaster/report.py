@@ -202,25 +202,50 @@ def _write(result: Result, path: Path) -> None:
 
     t0 = CLOCK()
     book = Book(path, "Chargemaster report")
-    view = _view(result)
-    summary = book.book.add_worksheet("Summary")
-    written: dict[str, list[str]] = {}
-    took("(findings joined to lines)", t0)
-    for build in SHEETS:
+    child = None
+    try:
+        view = _view(result)
+        summary = book.book.add_worksheet("Summary")
+        written: dict[str, list[str]] = {}
+        took("(findings joined to lines)", t0)
+        # The Chargemaster sheet depends on the lines alone: its rows are written by a forked
+        # child (where Book.parallel_allowed) while this process writes the sheets before it.
         t0 = CLOCK()
-        sheet = build(view)
-        if sheet is not None:
-            written[sheet.name] = _put_sheet(book, sheet)
-            took(sheet.name, t0)
-    t0 = CLOCK()
-    _summary(book, summary, view, written)
-    took("Summary", t0)
+        lines = chargemaster_sheet(view)
+        lines_args = _sheet_args(book, lines)
+        book.index_formats(lines_args["formats"], lines_args["styles"], lines_args["links"])
+        child = book.table_in_child(lines.name, lines.headers, lines.columns, **lines_args)
+        took("(Chargemaster prepared" + (", child started)" if child else ")"), t0)
+        for build in SHEETS:
+            t0 = CLOCK()
+            if build is chargemaster_sheet:
+                if child is not None:
+                    written[lines.name], child = book.join_child(child), None
+                else:
+                    written[lines.name] = book.table(
+                        lines.name, lines.headers, lines.columns, **lines_args
+                    )
+                took(lines.name, t0)
+                continue
+            sheet = build(view)
+            if sheet is not None:
+                written[sheet.name] = _put_sheet(book, sheet)
+                took(sheet.name, t0)
+        t0 = CLOCK()
+        _summary(book, summary, view, written)
+        took("Summary", t0)
+    except BaseException:
+        if child is not None:
+            child.abandon()
+        book.discard()
+        raise
     t0 = CLOCK()
     book.close()
     took("(XML assembled and zipped)", t0)
 
 
-def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
+def _sheet_args(book: Book, sheet: Sheet) -> dict[str, Any]:
+    """Book.table's keyword arguments for a sheet."""
     # A cell's own format: its severity fill, else (replacing it) its number format by name.
     styles: dict[int, dict[int, Any]] = {}
     for i, cells in sheet.cell_fills.items():
@@ -230,16 +255,17 @@ def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
         named = styles.setdefault(c, {})
         for i in np.flatnonzero(pd.notna(np.asarray(names, dtype=object))).tolist():
             named[i] = book.named[names[i]]
-    return book.table(
-        sheet.name,
-        sheet.headers,
-        sheet.columns,
+    return dict(
         widths=sheet.widths,
         formats=sheet.formats,
         styles=styles,
         links=sheet.links,
         severity=sheet.severity,
     )
+
+
+def _put_sheet(book: Book, sheet: Sheet) -> list[str]:
+    return book.table(sheet.name, sheet.headers, sheet.columns, **_sheet_args(book, sheet))
 
 
 def display_key(sheet: str, row: dict[str, Any]) -> str:
