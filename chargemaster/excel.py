@@ -1107,9 +1107,14 @@ def _copy_rows_as_bytes(ws, remove=os.unlink) -> None:
 _FOLDER_PREFIX = "chargemaster-xlsx-"
 
 
+STALE_AFTER_S = 24 * 3600
+
+
 def _remove_stale_folders() -> None:
     """Remove the temporary folders of runs killed outright (kill -9, power loss: nothing of
-    theirs could clean up), known by the process id in their name no longer running."""
+    theirs could clean up), known by the process id in their name no longer running and by a
+    day without change: a temporary folder shared with another PID namespace (a container)
+    may belong to a live run whose process id means nothing here, and no run lasts a day."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(tempfile.gettempdir()):
             if not entry.name.startswith(_FOLDER_PREFIX):
@@ -1117,6 +1122,9 @@ def _remove_stale_folders() -> None:
             pid = entry.name[len(_FOLDER_PREFIX) :].split("-", 1)[0]
             if not pid.isdigit() or int(pid) == os.getpid():
                 continue
+            with contextlib.suppress(OSError):
+                if entry.stat().st_mtime > time.time() - STALE_AFTER_S:
+                    continue
             try:
                 os.kill(int(pid), 0)
             except ProcessLookupError:  # no such process: the folder is an orphan

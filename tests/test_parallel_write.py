@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 
 import pytest
@@ -244,12 +245,22 @@ def test_the_folder_of_a_killed_run_is_removed_by_the_next(tmp_path, monkeypatch
     stale = tmp_path / f"chargemaster-xlsx-{dead.stdout.strip()}-abc"
     stale.mkdir()
     (stale / "tmprows").write_text("<row/>")
+    # The same dead process id, changed an hour ago: maybe a live run of another PID namespace
+    # sharing this folder (a container), so it stays until it has not changed for a day.
+    recent = tmp_path / f"chargemaster-xlsx-{dead.stdout.strip()}-ghi"
+    recent.mkdir()
     alive = tmp_path / f"chargemaster-xlsx-{os.getppid()}-def"  # a running process's
     alive.mkdir()
     other = tmp_path / "chargemaster-xlsx-notapid"
     other.mkdir()
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for folder in (stale, alive, other):
+        os.utime(folder, (two_days_ago, two_days_ago))
+    hour_ago = time.time() - 3600
+    os.utime(recent, (hour_ago, hour_ago))
     book = Book(tmp_path / "r.xlsx", "t")
-    assert not stale.exists() and alive.exists() and other.exists()
+    assert not stale.exists() and alive.exists() and other.exists() and recent.exists()
     assert os.path.dirname(book.tmpdir) == str(tmp_path)
     book.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name, "r.xlsx"])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([alive.name, other.name, recent.name, "r.xlsx"])
