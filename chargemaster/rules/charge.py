@@ -414,7 +414,8 @@ def price_placeholder(ctx: Context) -> list[Fire]:
     spared = reporting_only(ctx, code) | ~billed | token | by_design(ctx)
     out = []
     for col in charge_columns(ctx):
-        price = ctx.lines.prices[col].round(2)
+        with np.errstate(over="ignore"):  # a price near the float limit rounds to inf: no
+            price = ctx.lines.prices[col].round(2)  # placeholder either way
         holder = ctx.active & (price.isin(_NINES) | (price.eq(0.01) & ~spared))
         shown = fmt_price(ctx.lines.prices[col])
         out.append(Fire(holder, column=col, value=shown, fields={"price": shown}))
