@@ -9,6 +9,7 @@ judged malformed by the contract. Each function returns the repaired values and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,6 +70,16 @@ class Repair:
     # Storage repairs by kind (keys of STORAGE_KINDS): bool masks, only where ``repaired``.
     storage: dict[str, pd.Series] = field(default_factory=dict)
     placeholder: pd.Series | None = None  # a configured "no code" value, read as blank
+
+
+def has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """True where the text holds one of the words or phrases, whole (not inside a longer word
+    or code), in any case."""
+    pattern = "|".join(re.escape(w) for w in words)
+    # (?<![A-Z0-9])...(?![A-Z0-9]) as a search: the neighbours may be consumed, which RE2
+    # (Arrow) runs over the column; lookarounds would send every cell through Python's re.
+    hit = text.str.upper().str.contains(rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|$)", regex=True)
+    return hit.fillna(False).astype(bool)
 
 
 def clean_text(s: pd.Series) -> pd.Series:

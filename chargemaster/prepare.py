@@ -24,6 +24,7 @@ from .normalize import (
     revenue_markers,
     split_modifiers,
 )
+from .normalize import has_words as _has_words
 from .reader import Table
 from .rules import needing
 
@@ -485,15 +486,6 @@ def _active(table: Table, out: pd.DataFrame, config: Config, as_of: dt.date) -> 
         ends = pd.to_datetime(clean_text(table.data[end_col]), errors="coerce", format="mixed")
         active &= ~(ends <= pd.Timestamp(as_of)).fillna(False)
     return active.astype(bool)
-
-
-def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
-    """True where the text holds one of the words or phrases, whole, in any case."""
-    pattern = "|".join(re.escape(w) for w in words)
-    # (?<![A-Z0-9])...(?![A-Z0-9]) as a search: the neighbours may be consumed, which RE2
-    # (Arrow) runs; lookarounds would send every cell through Python's re.
-    hit = text.str.upper().str.contains(rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|$)", regex=True)
-    return hit.fillna(False).astype(bool)
 
 
 def _family(out: pd.DataFrame, config: Config) -> pd.Series:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..normalize import HCPCS_RE
+from ..normalize import has_words as _has_words
 from ..reference import isin
 from .common import fmt_price, in_ranges, is_noc, per_value
 from .registry import PRICES, Context, Fire, rule
@@ -252,18 +253,6 @@ def _written_gcodes(description: pd.Series) -> pd.Series:
     # Arrow's RE2 finds them even in a file holding accents.
     maybe = upper.str.contains(r"G(?:[0-9]|[^\x00-\x7f]){4}", regex=True)
     return upper.where(maybe.fillna(False).astype(bool)).str.extract(_DESC_GCODE, expand=False)
-
-
-def _has_words(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
-    """Whether the text holds one of the words, not inside a longer word or code."""
-    pattern = "|".join(re.escape(w) for w in words)
-    # The neighbours are matched, not looked around: the same lines (a search only asks
-    # whether a match exists), but a pattern Arrow's RE2 runs over the column instead of
-    # Python's re line by line (pandas still falls back to re where they would differ).
-    hit = text.str.upper().str.contains(
-        rf"(?:^|[^A-Z0-9])(?:{pattern})(?:[^A-Z0-9]|\Z)", regex=True
-    )
-    return hit.fillna(False).astype(bool)
 
 
 def _policy_group(ctx: Context) -> pd.Series:
