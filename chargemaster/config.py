@@ -56,6 +56,14 @@ class PriceInconsistent:
     bilateral_words: tuple[str, ...] = ()
     send_out_words: tuple[str, ...] = ()
     service_words: tuple[str, ...] = ()  # a component that makes another service: TELEMETRY
+    # Lab codes whose lines are told apart by the specimens and methods they name, and those
+    # words: (canonical name, its spellings), in the order a group's label shows them.
+    specimen_codes: tuple[str, ...] = ()
+    specimens: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    methods: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    default_specimens: tuple[str, ...] = ()  # named alone, keyed as none named: blood, serum
+    method_fixed_codes: tuple[str, ...] = ()  # codes whose descriptor fixes the technique
+    contrast_codes: tuple[str, ...] = ()  # imaging codes, told apart by the contrast stated
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +272,21 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             ),
             tuple(sorted(upper(raw["price_inconsistent"]["send_out_words"], "send_out_words"))),
             tuple(sorted(upper(raw["price_inconsistent"]["service_words"], "service_words"))),
+            _ranges(
+                _strings(raw["price_inconsistent"]["specimen_codes"], "specimen_codes"),
+                "price_inconsistent.specimen_codes",
+            ),
+            _named_words(raw["price_inconsistent"], "specimens"),
+            _named_words(raw["price_inconsistent"], "methods"),
+            _strings(raw["price_inconsistent"]["default_specimens"], "default_specimens"),
+            _ranges(
+                _strings(raw["price_inconsistent"]["method_fixed_codes"], "method_fixed_codes"),
+                "price_inconsistent.method_fixed_codes",
+            ),
+            _ranges(
+                _strings(raw["price_inconsistent"]["contrast_codes"], "contrast_codes"),
+                "price_inconsistent.contrast_codes",
+            ),
         ),
         fee_schedule=fee,
         price=price,
@@ -271,6 +294,17 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             sorted(upper(raw["status"]["inactive_codes"], "status.inactive_codes"))
         ),
         columns=_columns(raw.get("columns", {})),
+    )
+
+
+def _named_words(raw: dict[str, Any], key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[price_inconsistent.KEY]: canonical name = [spellings], as (name, SPELLINGS) pairs."""
+    table = raw[key]
+    if not isinstance(table, dict):
+        raise ConfigError(f"config: price_inconsistent.{key} must be a table of name = [words]")
+    return tuple(
+        (str(name), tuple(w.strip().upper() for w in _strings(words, f"{key}.{name}")))
+        for name, words in table.items()
     )
 
 

@@ -456,9 +456,14 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     # 60-minute group session is not like a 15-minute one under the same per-session code.
     side = side + _spans(df["description"])
     side = side + _service_terms(df["description"], ctx.config.price_inconsistent)
+    # Another build of the test (specimen, method) or of the exam (contrast) under one code.
+    side = side + _lab_terms(ctx, df["description"], code)
+    side = side + _contrast(ctx, df["description"], code)
     place = per_value(setting, lambda s: s.map(lambda v: f" ({v.lower()})" if v else ""))
-    label = code + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else "")) + side + place
-    like = code + "|" + mods + "|" + rev + "|" + setting + "|" + side
+    others = _other_codes(ctx, code)
+    label = code + others + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else ""))
+    label = label + side + place
+    like = code + "|" + others + "|" + mods + "|" + rev + "|" + setting + "|" + side
     like = like + "|" + _priced_settings(ctx, df.index)
     out = []
     for col in charge_columns(ctx):
@@ -547,6 +552,153 @@ def _service_terms(description: pd.Series, cfg) -> pd.Series:
     found = upper[maybe].str.findall(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])")
     terms = found.map(lambda f: "".join(f" {w}" for w in f) if isinstance(f, list) else "")
     return terms.astype("str").reindex(description.index, fill_value="")
+
+
+def _other_codes(ctx: Context, code: pd.Series) -> pd.Series:
+    """' (G0008)' where the line's other code columns hold codes other than its coded one, else
+    '': an export with a CPT and a HCPCS column bills Medicare the second (90471 with G0008,
+    G0009 or G0010 for the flu, pneumococcal and hepatitis B administrations, priced apart),
+    so lines under one code whose second codes differ are different items. A second column
+    repeating the code, or blank, says nothing."""
+    lines = ctx.lines
+    cols = [c for k, c in lines.check_source.items() if k.startswith("hcpcs__")]
+    none = pd.Series("", index=code.index, dtype="str")
+    if len(cols) < 2:
+        return none
+    parts = []
+    for col in cols:
+        value = lines.coded[col].reindex(code.index)
+        other = value.str.fullmatch(HCPCS_RE).fillna(False) & value.ne(code).fillna(True)
+        parts.append(value.where(other.astype(bool)).fillna(""))
+    joined = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
+    return per_value(joined, lambda s: s.map(_codes_text)).astype("str")
+
+
+def _codes_text(joined: str) -> str:
+    codes = sorted(set(joined.split()))
+    return f" ({', '.join(codes)})" if codes else ""
+
+
+def _lab_terms(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Series:
+    """' urine+blood LC-MS/MS' for the specimens and the methods a lab line names, or its
+    code's descriptor names (each set in the configured order, every spelling as its canonical
+    name), else ''."""
+    cfg = ctx.config.price_inconsistent
+    out = pd.Series("", index=description.index, dtype="str")
+    lab = in_ranges(code, cfg.specimen_codes).to_numpy(dtype=bool)
+    if not lab.any():
+        return out
+    text, code = description[lab], code[lab]
+    descriptor = _descriptors(ctx, code)
+    fixed = in_ranges(code, cfg.method_fixed_codes).to_numpy(dtype=bool)
+    for table, ignored in ((cfg.specimens, None), (cfg.methods, fixed)):
+        if not table:
+            continue
+        # Each canonical name a bit: a set of names is one number, the union an OR.
+        names = _named(text, table) | _named(descriptor, table)
+        if ignored is not None:
+            names[ignored] = 0
+        else:  # blood, serum or plasma alone: the test's usual specimen, keyed as none
+            usual = sum(1 << k for k, (n, _) in enumerate(table) if n in cfg.default_specimens)
+            names[(names & ~usual) == 0] = 0
+        bits = pd.Series(names, index=text.index)
+        keyed = bits[bits > 0]
+        if not keyed.empty:
+            key = per_value(keyed, lambda b, t=table: b.map(lambda m: _names_text(m, t)))
+            out.loc[keyed.index] += key.astype("str")
+    return out
+
+
+def _named(text: pd.Series, table: tuple[tuple[str, tuple[str, ...]], ...]) -> np.ndarray:
+    """Per text, the canonical entries of the table it names (whole words, any case), as bits
+    (entry k is 1 << k)."""
+    out = np.zeros(len(text), dtype=np.int64)
+    spelling = {w: k for k, (_, words) in enumerate(table) for w in words}
+    maybe = _has_words(text, tuple(spelling)).to_numpy(dtype=bool)
+    if maybe.any():
+        # Python's re (for the word bounds) runs only on the texts Arrow found a word in, once
+        # per distinct text.
+        ordered = sorted(spelling, key=len, reverse=True)  # 'UR' must not win over 'URINE'
+        found = re.compile(
+            r"(?<![A-Z0-9])(" + "|".join(re.escape(w) for w in ordered) + r")(?![A-Z0-9])"
+        )
+
+        def bits(texts: pd.Series) -> pd.Series:
+            return texts.str.upper().map(
+                lambda t: sum({1 << spelling[w] for w in found.findall(t)})
+            )
+
+        out[maybe] = per_value(text[maybe], bits).to_numpy(dtype=np.int64)
+    return out
+
+
+def _names_text(bits: int, table: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    return " " + "+".join(n for k, (n, _) in enumerate(table) if bits >> k & 1)
+
+
+def _descriptors(ctx: Context, code: pd.Series) -> pd.Series:
+    """Each code's short descriptor, from Addendum B where loaded, else the HCPCS file ('' where
+    none is known)."""
+    return per_value(code, lambda values: _code_descriptors(ctx, values))
+
+
+def _code_descriptors(ctx: Context, code: pd.Series) -> pd.Series:
+    ref = ctx.reference
+    out = pd.Series("", index=code.index, dtype="str")
+    if ref is None:
+        return out
+    key = code.fillna("")
+    for table in (ref.cpt, ref.level2):
+        if table is None or "short_description" not in table:
+            continue
+        said = table["short_description"].reindex(key).set_axis(code.index)
+        out = out.mask(out.eq("") & said.notna(), said)
+    return out.fillna("").astype("str")
+
+
+# A word without which suggest.key_terms reads no contrast state.
+_CONTRAST_WORDS = frozenset({"CONTRAST", "WITH", "WITHOUT"})
+
+
+def _contrast(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Series:
+    """' with contrast', ' without contrast', ' with and without contrast' where the line's
+    code is an imaging one whose descriptor covers any contrast state (71555 'Mri angio chest
+    w or w/o dye', CT angiography, echocardiography) and its description states one, else ''.
+    Under a code that names one state the lines are one exam: a description stating another
+    is a coding conflict, not another price. Read by suggest's key terms, every spelling it
+    knows."""
+    out = pd.Series("", index=description.index, dtype="str")
+    imaging = in_ranges(code, ctx.config.price_inconsistent.contrast_codes).to_numpy(dtype=bool)
+    if ctx.reference is None or not imaging.any():
+        return out
+    said = _descriptors(ctx, code[imaging])
+    open_ = per_value(said, lambda d: d.map(_no_contrast_state)).astype(bool)
+    text = description[imaging][open_.to_numpy(dtype=bool)].dropna()
+    if text.empty:
+        return out
+    state = per_value(text, _contrast_states)
+    return out.add(state.reindex(out.index, fill_value=""), fill_value="").astype("str")
+
+
+def _no_contrast_state(descriptor: str) -> bool:
+    from ..suggest import text_terms
+
+    return bool(descriptor) and text_terms(descriptor).contrast is None
+
+
+def _contrast_states(text: pd.Series) -> pd.Series:
+    from ..suggest import normalize_many, text_terms
+
+    # Key terms are read only for the texts normalize_many finds a contrast word in.
+    values = text.tolist()
+    words = normalize_many([str(t) for t in values])
+    out = [
+        f" {text_terms(t).contrast} contrast"
+        if not _CONTRAST_WORDS.isdisjoint(w.split()) and text_terms(t).contrast
+        else ""
+        for t, w in zip(values, words, strict=True)
+    ]
+    return pd.Series(out, index=text.index, dtype="str")
 
 
 # Header words of a price column for one setting (the words feeschedule.py reads).

@@ -1,0 +1,285 @@
+"""PRICE-INCONSISTENT compares like with like (issue 11): lines under one code that bill another
+code in a second code column, name other specimens or another lab method, or state another
+contrast state are other items, not one item priced twice.
+
+Rows: the header is CSV line 1, so the first line is row 2.
+"""
+
+import datetime as dt
+import types
+
+import pandas as pd
+
+from chargemaster.config import load_config
+from chargemaster.rules import charge as C
+from tests.conftest import line
+
+RULE = "PRICE-INCONSISTENT"
+
+# Addendum B short descriptors as CMS writes them (April 2026), for the codes used here.
+ADDENDUM_B_ROWS = [
+    ("71555", "Mri angio chest w or w/o dye", "B"),
+    ("70551", "Mri brain stem w/o dye", "Q3"),
+    ("93306", "Tte w/doppler complete", "S"),
+    ("81025", "Urine pregnancy test", "Q4"),
+    ("82139", "Amino acids quan 6 or more", "Q4"),
+    ("82247", "Bilirubin total", "Q4"),
+    ("82570", "Assay of urine creatinine", "Q4"),
+    ("82270", "Occult blood feces", "A"),
+    ("84403", "Assay of total testosterone", "Q4"),
+    ("87522", "Hepatitis c revrs trnscrpj", "Q4"),
+    ("80307", "Drug test prsmv chem anlyzr", "Q4"),
+    ("82465", "Assay bld/serum cholesterol", "Q4"),
+    ("72040", "X-ray exam neck spine 2-3 vw", "Q1"),
+]
+
+
+def addendum_b(tmp_path):
+    path = tmp_path / "OPPS_AddendumB_2026_April_softek.csv"
+    rows = ["HCPCSCode,ShortDescriptor,StatusIndicator,PaymentRate,Changed?,Source"]
+    rows += [f'"{c}","{d}","{s}",,false,"2026-04"' for c, d, s in ADDENDUM_B_ROWS]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def found(result) -> dict[int, str]:
+    f = result.findings
+    hits = f[f["rule"].eq(RULE)]
+    return dict(zip(hits["row"].astype(int), hits["message"], strict=True))
+
+
+def checked(check, tmp_path, rows, **options):
+    _, result = check(rows, addendum_b=addendum_b(tmp_path), as_of=dt.date(2026, 7, 1), **options)
+    return found(result)
+
+
+# 1. Every code column.
+
+CPT_AND_HCPCS = ["CHG CODE", "DESCRIPTION", "CATEGORY", "CPT", "HCPCS", "PRICE"]
+
+
+def test_a_second_code_column_with_other_codes_splits_the_group(check):
+    # Redwood: 90471 in the CPT column, the Medicare code in the HCPCS column.
+    rows = [
+        ["C101100565", "ADMIN VAC INFLUENZA", "771", "90471", "G0008", "152"],
+        ["C101100566", "ADMIN VAC PNEUMOCOCCAL", "771", "90471", "G0009", "131"],
+        ["C101100567", "ADMIN VAC HEPATITIS B", "771", "90471", "G0010", "114"],
+        ["C405100010", "ADMIN VAC INFLUENZA NS", "771", "90471", "G0008", "152"],
+    ]
+    _, result = check(rows, header=CPT_AND_HCPCS)
+    assert found(result) == {}
+    # A second column that is blank or repeats the code does not split: those two are like.
+    rows.append(["C101100496", "ADMIN IMMUN VAC INIT", "771", "90471", "", "170"])
+    rows.append(["C364100001", "ADMIN IMMUN VAC INIT OP", "771", "90471", "90471", "148"])
+    rows.append(["C405100011", "ADMIN VAC INFLUENZA HD", "771", "90471", "G0008", "160"])
+    _, result = check(rows, header=CPT_AND_HCPCS)
+    got = found(result)
+    assert sorted(got) == [2, 6]
+    assert got[2].startswith("90471 (G0008) on revenue code 0771 is priced from 152.00 to 160.00")
+    assert "(rows 2, 5, 8)" in got[2]
+    assert got[6].startswith("90471 on revenue code 0771 is priced from 148.00 to 170.00")
+
+
+def test_other_codes_are_a_set_whatever_column_holds_them():
+    lines = types.SimpleNamespace(
+        check_source={"hcpcs__0": "CPT", "hcpcs__1": "HCPCS", "hcpcs__2": "ALT"},
+        coded={
+            "CPT": pd.Series(["90471", "90471", "90471", "90471"], dtype="str"),
+            "HCPCS": pd.Series(["G0008", None, "90471", "G0009"], dtype="str"),
+            "ALT": pd.Series([None, "G0008", "NOTACODE", "G0008"], dtype="str"),
+        },
+    )
+    ctx = types.SimpleNamespace(lines=lines)
+    code = pd.Series(["90471"] * 4, dtype="str")
+    assert C._other_codes(ctx, code).tolist() == [" (G0008)", " (G0008)", "", " (G0008, G0009)"]
+
+
+# 2. Specimen and 3. method.
+
+
+def lab_terms(texts, codes):
+    """The specimen and method key of each text under its code (no reference: descriptors
+    unread)."""
+    ctx = types.SimpleNamespace(config=load_config(), reference=None, as_of=dt.date(2026, 7, 1))
+    desc = pd.Series(texts, dtype="str")
+    return C._lab_terms(ctx, desc, pd.Series(codes, dtype="str")).tolist()
+
+
+def test_specimens_are_read_whole_word_under_one_canonical_name():
+    texts = [
+        "CREAT UR",
+        "CREATININE URINE",
+        "NTX UR RAND-QNI",
+        "URIC ACID",  # UR inside a word is no specimen
+        "AMINO ACIDS QNT UR/BLD",
+        "DRUG SCRN 9  MECONIUM-QNI",
+        "CHLORIDE CSF",
+        "PROTEIN SPINAL FLUID",
+        "SODIUM FECES",
+        "ZINC  RBC WHL BLOOD-QNI",
+    ]
+    codes = ["82570", "82570", "82523", "84550", "82139", "80307"]
+    codes += ["82438", "84157", "84302", "84630"]
+    assert lab_terms(texts, codes) == [
+        " urine",
+        " urine",
+        " urine",
+        "",
+        " urine+blood",
+        " meconium",
+        " csf",
+        " csf",
+        " stool",
+        " whole blood",
+    ]
+
+
+def test_blood_serum_or_plasma_alone_is_the_usual_specimen():
+    texts = ["BILIRUBIN TOT BLD", "BILIRUBIN TOT", "CALCIUM SERUM", "METANEPH FRAC PLAS-QNI"]
+    assert lab_terms(texts, ["82247", "82247", "82310", "83835"]) == ["", "", "", ""]
+
+
+def test_specimen_words_key_lab_codes_only():
+    # SER is a series and UR a fragment outside the lab: radiology and therapy lines are not read.
+    texts = ["XR C SPINE 2V SER", "PT EVAL UR CLINIC", "CREAT UR"]
+    assert lab_terms(texts, ["72040", "97161", "82570"]) == ["", "", " urine"]
+
+
+def test_what_the_code_descriptor_names_is_every_line_s(check, tmp_path):
+    # 81025 is a urine pregnancy test: 'PREGNANCY TEST URINE' is the test 'PREGNANCY TEST' is
+    # (Jerold Phelps 1022-1024); 82270 is occult blood in feces.
+    rows = [
+        line(code="1", desc="PREGNANCY TEST", rev="0300", hcpcs="81025", price="75.30"),
+        line(code="2", desc="PREGNANCY TEST URINE", rev="0300", hcpcs="81025", price="94.10"),
+        line(code="3", desc="OCCULT BLOOD", rev="0300", hcpcs="82270", price="48.00"),
+        line(code="4", desc="HEMOCCULT STOOL", rev="0300", hcpcs="82270", price="344.50"),
+    ]
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [2, 4]
+    assert got[2].startswith("81025 urine on revenue code 0300 is priced from 75.30 to 94.10")
+    assert got[4].startswith("82270 blood+stool on revenue code 0300 is priced from 48.00")
+    # Without the descriptors (no Addendum B) only the stated specimens key: both pairs split.
+    _, result = check(rows)
+    assert found(result) == {}
+
+
+def test_methods_key_a_lab_code_unless_the_code_fixes_the_technique():
+    texts = [
+        "Testosterone, Total, LC/MS/MS Q",
+        "TESTOSTERONE LC-MS/MS",
+        "EGFR PCR-CLA",
+        "EGFR-HTL",
+        "NEUTROPHIL AB IGG ELISA",
+        "HCV RNA QUANT R-T PCR /Q",  # 87522 is by nucleic acid amplification anyway
+        "AMPHETAMINE CONF GC/MS",  # a definitive drug test is by mass spectrometry anyway
+    ]
+    codes = ["84403", "84403", "81235", "81235", "86021", "87522", "80324"]
+    assert lab_terms(texts, codes) == [
+        " LC-MS/MS",
+        " LC-MS/MS",
+        " PCR",
+        "",
+        " immunoassay",
+        "",
+        "",
+    ]
+
+
+def test_lab_lines_of_other_specimens_or_methods_are_not_compared(check, tmp_path):
+    rows = [
+        # Hahnemann 6327/6328: urine and blood amino acids against urine only.
+        line(code="1", desc="AMINO ACIDS QNT UR/BLD", rev="0300", hcpcs="82139", price="755.46"),
+        line(code="2", desc="AMINO ACIDS QNT URINE", rev="0300", hcpcs="82139", price="604.17"),
+        # Chomp 4065/4077: meconium drug screen against a urine one.
+        line(code="3", desc="DRUG SCRN 9  MECONIUM-QNI", rev="0300", hcpcs="80307", price="125.93"),
+        line(code="4", desc="ETHYL GLUCUR UR-QNI", rev="0300", hcpcs="80307", price="57.90"),
+        # Jerold Phelps 1228/1229: testosterone by immunoassay and by LC/MS/MS, both sent out.
+        line(code="5", desc="Testosterone, Total, Males (adult), Q", rev="0301", hcpcs="84403"),
+        line(code="6", desc="Testosterone, Total, LC/MS/MS Q", rev="0301", hcpcs="84403"),
+    ]
+    rows[4][4:6] = ["90", "7.90"]
+    rows[5][4:6] = ["90", "8.85"]
+    assert checked(check, tmp_path, rows) == {}
+
+
+def test_lab_lines_naming_the_same_specimen_any_spelling_are_still_compared(check, tmp_path):
+    rows = [
+        line(code="1", desc="CREAT UR", rev="0300", hcpcs="82570", price="15.00"),
+        line(code="2", desc="CREATININE URINE", rev="0300", hcpcs="82570", price="63.00"),
+        line(code="3", desc="BILIRUBIN TOT BLD", rev="0300", hcpcs="82247", price="45.00"),
+        line(code="4", desc="BILIRUBIN TOT", rev="0300", hcpcs="82247", price="20.00"),
+        line(code="5", desc="HEP C RNA QUANT / Q", rev="0300", hcpcs="87522", price="62.90"),
+        line(code="6", desc="HCV RNA QUANT R-T PCR /Q", rev="0300", hcpcs="87522", price="83.20"),
+    ]
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [2, 4, 6]
+    assert got[2].startswith("82570 urine on revenue code 0300 is priced from 15.00 to 63.00")
+    assert got[4].startswith("82247 on revenue code 0300 is priced from 20.00 to 45.00")
+    assert got[6].startswith("87522 on revenue code 0300 is priced from 62.90 to 83.20")
+
+
+# 4. Contrast state.
+
+
+def test_contrast_states_under_a_code_covering_any_are_not_compared(check, tmp_path):
+    rows = [
+        # Redwood 1972/1973: MRA chest with contrast, and without-then-with.
+        line(code="1", desc="MRA CHEST W CONTRAST", rev="0618", hcpcs="71555", price="3670"),
+        line(code="2", desc="MRA CHEST WO W CONTRAST", rev="0618", hcpcs="71555", price="3864"),
+        line(code="3", desc="MRA CHEST W/O CONT", rev="0618", hcpcs="71555", price="3500"),
+        # Redwood 1586/1587: echo, and echo with contrast, under 93306.
+        line(code="4", desc="ECHO TTE W DOPPLER COMPLETE", rev="0483", hcpcs="93306", price="2754"),
+        line(
+            code="5", desc="ECHO TTE W DOPPLER COMP W CON", rev="0483", hcpcs="93306", price="3177"
+        ),
+    ]
+    assert checked(check, tmp_path, rows) == {}
+    rows.append(
+        line(code="6", desc="MRA CHEST W & WO CONT", rev="0618", hcpcs="71555", price="3900")
+    )
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [3]
+    assert got[3].startswith(
+        "71555 with and without contrast on revenue code 0618 is priced from 3,864.00 to 3,900.00"
+    )
+
+
+def test_a_code_naming_one_contrast_state_keeps_its_lines_together(check, tmp_path):
+    # 70551 is without contrast: a line saying so and one saying nothing are one exam.
+    rows = [
+        line(code="1", desc="MRI BRAIN WO CONTRAST", rev="0610", hcpcs="70551", price="2100"),
+        line(code="2", desc="MRI BRAIN", rev="0610", hcpcs="70551", price="2400"),
+    ]
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [2]
+    assert got[2].startswith("70551 on revenue code 0610 is priced from 2,100.00 to 2,400.00")
+
+
+def test_without_addendum_b_contrast_and_descriptors_are_not_read(check):
+    rows = [
+        line(code="1", desc="MRA CHEST W CONTRAST", rev="0618", hcpcs="71555", price="3670"),
+        line(code="2", desc="MRA CHEST WO W CONTRAST", rev="0618", hcpcs="71555", price="3864"),
+    ]
+    _, result = check(rows)
+    assert sorted(found(result)) == [2]
+
+
+# 5. Send-out brands.
+
+
+def test_cardio_iq_lines_are_quest_send_outs(check, tmp_path):
+    # Orange County 1333-1336: in-house cholesterol at 103, Quest's 'CARDIO IQ' build apart.
+    rows = [
+        line(code="4102465", desc="CHOLESTEROL TOTAL", rev="0300", hcpcs="82465", price="103"),
+        line(code="4152465", desc="CHOLESTEROL TOTAL", rev="0300", hcpcs="82465", price="103"),
+        line(
+            code="6940063", desc="CARDIO IQ CHOLESTEROL", rev="0300", hcpcs="82465", price="76.75"
+        ),
+    ]
+    assert checked(check, tmp_path, rows) == {}
+    rows.append(
+        line(code="7002465", desc="CARDIO IQ CHOLESTEROL", rev="0300", hcpcs="82465", price="16.67")
+    )
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [4]
+    assert got[4].startswith("82465 send-out on revenue code 0300 is priced from 16.67 to 76.75")
