@@ -278,7 +278,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             ),
             _named_words(raw["price_inconsistent"], "specimens"),
             _named_words(raw["price_inconsistent"], "methods"),
-            _strings(raw["price_inconsistent"]["default_specimens"], "default_specimens"),
+            _usual_specimens(raw["price_inconsistent"]),
             _ranges(
                 _strings(raw["price_inconsistent"]["method_fixed_codes"], "method_fixed_codes"),
                 "price_inconsistent.method_fixed_codes",
@@ -302,10 +302,24 @@ def _named_words(raw: dict[str, Any], key: str) -> tuple[tuple[str, tuple[str, .
     table = raw[key]
     if not isinstance(table, dict):
         raise ConfigError(f"config: price_inconsistent.{key} must be a table of name = [words]")
+    # A set of names is kept as bits of one 64-bit number (rules/charge.py).
+    if len(table) > 62:
+        raise ConfigError(f"config: price_inconsistent.{key} holds more than 62 names")
     return tuple(
         (str(name), tuple(w.strip().upper() for w in _strings(words, f"{key}.{name}")))
         for name, words in table.items()
     )
+
+
+def _usual_specimens(raw: dict[str, Any]) -> tuple[str, ...]:
+    names = _strings(raw["default_specimens"], "default_specimens")
+    unknown = sorted(set(names) - set(raw["specimens"]))
+    if unknown:
+        raise ConfigError(
+            f"config: price_inconsistent.default_specimens names {', '.join(unknown)}, which "
+            "[price_inconsistent.specimens] does not define"
+        )
+    return names
 
 
 def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> FeeScheduleConfig:

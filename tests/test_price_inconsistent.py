@@ -9,8 +9,10 @@ import datetime as dt
 import types
 
 import pandas as pd
+import pytest
 
 from chargemaster.config import load_config
+from chargemaster.errors import ConfigError
 from chargemaster.rules import charge as C
 from tests.conftest import line
 
@@ -283,3 +285,24 @@ def test_cardio_iq_lines_are_quest_send_outs(check, tmp_path):
     got = checked(check, tmp_path, rows)
     assert sorted(got) == [4]
     assert got[4].startswith("82465 send-out on revenue code 0300 is priced from 16.67 to 76.75")
+
+
+# Configuration.
+
+
+def test_specimen_and_method_tables_are_configurable(tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text(
+        '[price_inconsistent.methods]\nflow = ["FLOW CYTOMETRY", "FLOW"]\n', encoding="utf-8"
+    )
+    ctx = types.SimpleNamespace(config=load_config(site), reference=None, as_of=dt.date(2026, 7, 1))
+    desc = pd.Series(["CD4 COUNT FLOW", "TESTOSTERONE LC/MS/MS"], dtype="str")
+    got = C._lab_terms(ctx, desc, pd.Series(["86359", "84403"], dtype="str")).tolist()
+    assert got == [" flow", ""]  # the user's table replaces the methods wholly
+
+
+def test_a_usual_specimen_the_table_does_not_define_is_a_config_error(tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text('[price_inconsistent]\ndefault_specimens = ["blod"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="default_specimens names blod"):
+        load_config(site)
