@@ -287,6 +287,42 @@ def test_cardio_iq_lines_are_quest_send_outs(check, tmp_path):
     assert got[4].startswith("82465 send-out on revenue code 0300 is priced from 16.67 to 76.75")
 
 
+# Found on the fresh draw (s5): a professional-component line, a glued secondary prefix, a code
+# for many analytes.
+
+
+def test_professional_and_secondary_lines_are_not_like_the_global_one(check):
+    rows = [
+        # Eastern Plumas 1211/1588: the reading alone ('-PC', a professional department).
+        line(code="1", desc="RIBS BILATERAL 4 VIEWS", rev="0320", hcpcs="71111", price="435"),
+        line(code="2", desc="RIBS BILATERAL 4 VIEWS-PC", rev="0320", hcpcs="71111", price="128"),
+        line(code="3", desc="ECG WITH REPORT PRO FEE", rev="0730", hcpcs="93000", price="40"),
+        line(code="4", desc="ECG WITH REPORT", rev="0730", hcpcs="93000", price="120"),
+        # Stanislaus 7292/8331: a secondary procedure at half, 'SEC' glued to the modality.
+        line(code="5", desc="SECMR ANGIO LOW JOINT WWO CONTRAST RIGHT", rev="0616", hcpcs="73725"),
+        line(code="6", desc="MR ANGIO LOW JOINT WWO CONTRAST RIGHT", rev="0616", hcpcs="73725"),
+    ]
+    rows[4][5], rows[5][5] = "1081.50", "2163.00"
+    _, result = check(rows)
+    assert found(result) == {}
+    rows.append(line(code="7", desc="CHEST 2 VIEWS-PC", rev="0320", hcpcs="71046", price="89"))
+    rows.append(line(code="8", desc="CHEST 2 VIEWS PC", rev="0320", hcpcs="71046", price="95"))
+    _, result = check(rows)
+    got = found(result)
+    assert sorted(got) == [8]
+    assert got[8].startswith("71046 PC on revenue code 0320 is priced from 89.00 to 95.00")
+
+
+def test_a_chromatography_code_for_many_analytes_is_not_compared(check):
+    # Orange County 1337/1338: porphyrins and caffeine, both 82491.
+    rows = [
+        line(code="1", desc="PORPHYRINS, TOTAL PLASMA", rev="0300", hcpcs="82491", price="78"),
+        line(code="2", desc="CAFFEINE QUANT", rev="0300", hcpcs="82491", price="26"),
+    ]
+    _, result = check(rows)
+    assert found(result) == {}
+
+
 # Configuration.
 
 
