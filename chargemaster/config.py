@@ -69,6 +69,7 @@ class PriceConfig:
     payer_columns: tuple[str, ...] = ()
     item_codes: tuple[str, ...] = ()  # drugs, supplies, devices: zero reported per group
     no_bill_revenue_codes: tuple[str, ...] = ()  # statistical lines: zero/blank by design
+    pricing_method_texts: tuple[str, ...] = ()  # 'Time based' in a price cell: priced at entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +320,7 @@ def _price(raw: dict[str, Any]) -> PriceConfig:
         payer_columns=upper("payer_columns"),
         item_codes=_ranges(upper("item_codes"), "price.item_codes"),
         no_bill_revenue_codes=upper("no_bill_revenue_codes"),
+        pricing_method_texts=upper("pricing_method_texts"),
     )
 
 

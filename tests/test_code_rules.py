@@ -52,6 +52,28 @@ def test_revcode_missing_spares_unbilled_statistical_lines(check):
     assert ("PRICE-ZERO", 5) in pairs  # the coded CPR line at zero is still named
 
 
+def test_revcode_missing_spares_a_rate_only_payer_columns_give(check):
+    # Sutter Lakeside's price transparency file: 'Per Day Rate for all Inpatient Services' has
+    # no revenue code, no gross charge and $5,129 in the payer columns: a contract's per diem,
+    # not a chargemaster line. A gross charge without a revenue code still fires.
+    header = [
+        "ID",
+        "DESCRIPTION",
+        "CPT",
+        "REVENUE_CODE",
+        "Gross Charge",
+        "Discounted Cash Price",
+        "Aetna HMO/PPO Negotiated",
+    ]
+    rows = [
+        ["IP_ALL_PERDIEM", "Per Day Rate for all Inpatient Services", "", "", "", "", "$5,129.00"],
+        ["IP_RX-1", "BUPIVACAINE PF 0.25% SOLN", "S0020", "0250", "$75.00", "$60.00", "$60.75"],
+        ["IP_LAB-1", "APOLIPOPROTEIN, EACH", "", "", "$191.00", "$152.80", "$150.00"],
+    ]
+    pairs, result = check(rows, header=header)
+    assert rows_of(result, "REVCODE-MISSING") == [4]
+
+
 def test_revenue_code_zero_is_a_counted_placeholder_not_malformed_or_missing(check):
     rows = [
         line(code="1", desc="CARDIAC REHAB PHASE 3 SELF PAY", rev="0", hcpcs="", price="25"),

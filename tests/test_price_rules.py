@@ -180,20 +180,51 @@ def test_retire_markers_in_the_charge_code_make_a_line_inactive(check):
 # 5. Non-numeric prices published by design: one finding per column and text.
 
 
-def test_text_prices_give_one_finding_per_text_and_one_for_all_ranges(check):
+def test_text_prices_give_one_finding_per_text(check):
     rows = [
-        line(code="1", desc="OR TIME", rev="0360", hcpcs="", price="Time based"),
-        line(code="2", desc="RECOVERY TIME", rev="0710", hcpcs="", price="Time based"),
-        line(code="3", desc="OR LEVEL 1", rev="0360", hcpcs="", price="$138-11136"),
-        line(code="4", desc="OR LEVEL 2", rev="0360", hcpcs="", price="$187-14384"),
-        line(code="5", desc="CBC", rev="0305", hcpcs="85025", price="TBD"),
+        line(code="1", desc="OR LEVEL 1", rev="0360", hcpcs="", price="TBD"),
+        line(code="2", desc="OR LEVEL 2", rev="0360", hcpcs="", price="tbd "),
+        line(code="3", desc="CBC", rev="0305", hcpcs="85025", price="N/A"),
     ]
     pairs, result = check(rows)
-    assert fired(pairs, "PRICE-MISSING") == [2, 4, 6]
+    assert fired(pairs, "PRICE-MISSING") == [2, 4]
     text = messages(result, "PRICE-MISSING")
-    assert "'Time based' is not a number on 2 active lines (rows 2, 3)" in text[2]
-    assert text[4].startswith("2 prices in column Price are ranges ('$138-11136', '$187-14384'")
-    assert text[6].startswith("Price 'TBD' is not a number. Enter the charge amount")
+    assert "'TBD' is not a number on 2 active lines (rows 2, 3)" in text[2]
+    assert text[4].startswith("Price 'N/A' is not a number. Enter the charge amount")
+
+
+def test_a_price_cell_stating_how_the_line_is_priced_is_not_a_missing_price(check):
+    # Northside publishes 'Time based' for recovery room time, MD Anderson a range of charges
+    # ('$138-11136') for extended recovery (1-12 hours): the file says how the charge is set,
+    # as a price-flag column does. A word inside a longer one is not the method ('VARIESX').
+    rows = [
+        line(code="1", desc="ROOM EXTENDED RECOVERY", rev="0710", hcpcs="", price="Time based"),
+        line(
+            code="2",
+            desc="HC EXTENDED RECOVERY (1HR-12HRS)",
+            rev="0710",
+            hcpcs="",
+            price="$138-11136",
+        ),
+        line(code="3", desc="OR TIME", rev="0360", hcpcs="", price="100 - 250"),
+        line(code="4", desc="IMPLANT", rev="0278", hcpcs="", price="Cost plus 20%"),
+        line(code="5", desc="OR TIME ADDL", rev="0360", hcpcs="", price="VARIESX"),
+    ]
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-MISSING") == [6]
+    assert not {"PRICE-ZERO", "REVCODE-MISSING"} & {r for r, _ in pairs}
+
+
+def test_pricing_method_texts_come_from_the_configuration(check, tmp_path):
+    config = tmp_path / "cfg.toml"
+    config.write_text('[price]\npricing_method_texts = ["SEE CONTRACT"]\n', encoding="utf-8")
+    rows = [
+        line(code="1", desc="ROOM EXTENDED RECOVERY", rev="0710", hcpcs="", price="Time based"),
+        line(code="2", desc="SITTER", rev="0230", hcpcs="", price="see contract"),
+        line(code="3", desc="OR TIME", rev="0360", hcpcs="", price="$100-$250"),
+    ]
+    pairs, _ = check(rows, config=config)
+    assert fired(pairs, "PRICE-MISSING") == [2]  # ranges always say how; the words are set
 
 
 # 6. One cent on products supplied free is the token charge CMS asks for.

@@ -114,6 +114,9 @@ def price_missing(ctx: Context) -> list[Fire]:
     for col in cols:
         raw = lines.raw[col]
         bad = active & raw.notna() & raw.str.strip().ne("") & lines.prices[col].isna()
+        # A range or 'Time based' says how the line is priced at charge entry, as a price-flag
+        # column does: the file explains it, it is not a missing price.
+        bad &= ~_pricing_method(raw.where(bad), ctx.config.price.pricing_method_texts)
         if bad.any():
             out.append(_text_prices(raw, bad, col))
     # Blank only where no price column of the line holds anything: a price in another column
@@ -135,28 +138,31 @@ def price_missing(ctx: Context) -> list[Fire]:
     return out
 
 
-# A published price range ('$138-11136', '100 - 250'): one kind of text, however many ranges.
+# A published price range ('$138-11136', '100 - 250'): the charge varies with the service.
 _RANGE = re.compile(r"\$?\s*\d[\d,]*(?:\.\d+)?\s*(?:-|to)\s*\$?\s*\d[\d,]*(?:\.\d+)?", re.I)
 
 
-def _examples(texts: pd.Series) -> str:
-    return ", ".join(f"'{v}'" for v in texts.unique()[:3])
+def _pricing_method(raw: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """True where a price cell states how the price is set rather than a price: a range of
+    charges ('$138-11136') or a method ('Time based', 'Varies', 'Per minute')."""
+    text = raw.str.strip()
+    out = text.str.fullmatch(_RANGE).fillna(False).astype(bool)
+    if words:
+        out |= _has_words(text, words)
+    return out
 
 
 def _text_prices(raw: pd.Series, bad: pd.Series, col: str) -> Fire:
     """Text that is not a number: one finding per kind of text in a column (the same word on
-    many lines, or any range), on its first line, with the count and the rows."""
+    many lines), on its first line, with the count and the rows."""
     text = raw[bad].str.strip()
-    kind = text.str.upper().where(~text.str.fullmatch(_RANGE), "<range>")
+    kind = text.str.upper()
     rows = kind.index.to_series(index=kind.index).groupby(kind, sort=False)
     first = rows.min()
     at = pd.Index(first.to_numpy())
     n = rows.size().set_axis(at)
     listed = rows.agg(_rows_text).set_axis(at)
     shown = raw.reindex(at).str.strip()
-    is_range = pd.Series(first.index == "<range>", index=at)
-    examples = text.groupby(kind, sort=False).agg(_examples)
-    examples = examples.set_axis(at)
     one = "Price '" + shown + "' is not a number. Enter the charge amount (a '$' and thousands "
     one = one + "commas are fine)."
     many = (
@@ -168,17 +174,7 @@ def _text_prices(raw: pd.Series, bad: pd.Series, col: str) -> Fire:
         + listed
         + "). Enter each line's charge amount."
     )
-    ranges = (
-        n.map("{:,}".format)
-        + " prices in column "
-        + col
-        + " are ranges ("
-        + examples
-        + "; rows "
-        + listed
-        + "), not one charge. Give each line its charge; publish a range beside it."
-    )
-    what = one.where(n.eq(1), many).where(~is_range, ranges)
+    what = one.where(n.eq(1), many)
     mask = pd.Series(raw.index.isin(at), index=raw.index)
     return Fire(mask, column=col, value=shown, fields={"what": what})
 
