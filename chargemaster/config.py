@@ -65,6 +65,7 @@ class PriceConfig:
     no_charge_descriptions: tuple[str, ...] = ()
     group_share: float = 0.5
     group_min_lines: int = 20
+    group_min_coded: int = 3  # a group whose every coded line (>= this many) is at zero
     flag_off_values: frozenset[str] = frozenset()
     payer_columns: tuple[str, ...] = ()
     item_codes: tuple[str, ...] = ()  # drugs, supplies, devices: zero reported per group
@@ -305,9 +306,10 @@ def _price(raw: dict[str, Any]) -> PriceConfig:
     share = raw["group_share"]
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
         raise ConfigError("config: price.group_share must be a number above 0 and up to 1")
-    lines = raw["group_min_lines"]
-    if not isinstance(lines, int) or isinstance(lines, bool) or lines < 1:
-        raise ConfigError("config: price.group_min_lines must be a whole number of at least 1")
+    lines, coded = raw["group_min_lines"], raw["group_min_coded"]
+    for key, value in (("group_min_lines", lines), ("group_min_coded", coded)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"config: price.{key} must be a whole number of at least 1")
 
     def upper(key: str) -> tuple[str, ...]:
         return tuple(s.strip().upper() for s in _strings(raw[key], f"price.{key}"))
@@ -316,6 +318,7 @@ def _price(raw: dict[str, Any]) -> PriceConfig:
         no_charge_descriptions=upper("no_charge_descriptions"),
         group_share=float(share),
         group_min_lines=lines,
+        group_min_coded=coded,
         flag_off_values=frozenset(upper("flag_off_values")),
         payer_columns=upper("payer_columns"),
         item_codes=_ranges(upper("item_codes"), "price.item_codes"),

@@ -85,6 +85,33 @@ def test_a_blank_price_on_a_service_is_missing_and_a_blank_group_is_one_finding(
     assert messages(result, "PRICE-MISSING")[24].startswith("Price is blank")
 
 
+def test_a_group_whose_every_coded_line_is_at_zero_is_one_finding(check):
+    # HealthSouth (a rehabilitation hospital): respiratory 041x charges by uncoded time lines
+    # and keeps its four coded lines (G0237-G0239, G0424) at zero; 046x has six coded lines,
+    # all at zero. One finding per group. A single coded line at zero beside a priced one is
+    # still the line's own finding, and two coded lines are too few to show a pattern.
+    rows = [
+        line(code="1", desc="RT INDIVIDUAL 15 MIN", rev="0410", hcpcs="", price="4.40"),
+        line(code="2", desc="RT GROUP 15 MIN", rev="0410", hcpcs="", price="3.10"),
+        line(code="3", desc="THER PROC-STRENGTH/END 15 MIN", rev="0410", hcpcs="G0237", price="0"),
+        line(code="4", desc="THER PROC-IMPROVE RESP FUNC 15", rev="0410", hcpcs="G0238", price="0"),
+        line(code="5", desc="PULMONARY REHAB W/EXER 15 MIN", rev="0410", hcpcs="G0424", price="0"),
+        line(code="6", desc="MEASURE BLOOD OXYGEN LEVEL", rev="0460", hcpcs="94760", price="0"),
+        line(code="7", desc="EVALUATE PATIENT USE OF INHALE", rev="0460", hcpcs="94664", price="0"),
+        line(code="8", desc="REAGENT STRIP/BLOOD GLUCOSE PO", rev="0300", hcpcs="82948", price="0"),
+        line(code="9", desc="CBC W AUTO DIFF", rev="0305", hcpcs="85025", price="62"),
+    ]
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-ZERO") == [4, 7, 8, 9]
+    text = messages(result, "PRICE-ZERO")
+    assert text[4].startswith(
+        "3 of the 5 active lines on revenue codes 041x are priced at zero, and they are every "
+        "line of the group that bills a HCPCS code (rows 4, 5, 6)."
+    )
+    assert text[7].startswith("Price is zero on an active line that bills 94760")  # 2 of 2
+    assert text[9].startswith("Price is zero on an active line that bills 82948")
+
+
 # 2. The file says the zero is by design: a price-flag column, another price column.
 
 FLAG_HEADER = [*HEADER, "MAN PRICE"]

@@ -275,18 +275,32 @@ def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Se
     flag, 'NO CHARGE') has documented its policy and is not reported."""
     cfg = ctx.config.price
     key = _policy_group(ctx)
-    size, service = _service_lines(ctx)
+    size, service, coded = _service_lines(ctx)
     count = price.groupby(key).transform("sum")
     norm = (size >= cfg.group_min_lines) & (count >= cfg.group_share * size)
+    norm |= _every_coded_line(ctx, price)
     alone = hit & service & ~norm
     unexplained = hit.groupby(key).transform("sum")
     norm &= unexplained * 2 >= count
     return alone.astype(bool), (hit & norm).astype(bool)
 
 
-def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
+def _every_coded_line(ctx: Context, price: pd.Series) -> pd.Series:
+    """True on the lines of a group where every active line that bills a service code (at
+    least group_min_coded of them) has this price: a rehabilitation hospital charging therapy
+    by uncoded time lines keeps its CPT lines at zero. Slips are scattered; a whole group's
+    coded lines at zero is its pricing, stated once like a group that is mostly at zero."""
+    key = _policy_group(ctx)
+    coded = _service_lines(ctx)[2]
+    n_coded = coded.groupby(key).transform("sum")
+    n_priced = (coded & price).groupby(key).transform("sum")
+    return ((n_coded >= ctx.config.price.group_min_coded) & n_priced.eq(n_coded)).astype(bool)
+
+
+def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(active lines in the line's policy group, whether the line bills a service code no
-    line charges): the same for PRICE-MISSING and PRICE-ZERO, worked out once per run."""
+    line charges, whether it is an active line billing a service code): the same for
+    PRICE-MISSING and PRICE-ZERO, worked out once per run."""
     known = getattr(ctx, "_price_service_lines", None)
     if known is not None:
         return known
@@ -295,6 +309,7 @@ def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
     code = ctx.frame["coded_hcpcs"]
     service = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
     service &= ~in_ranges(code, cfg.item_codes)
+    coded = (ctx.active & service).astype(bool)
     if ctx.reference is not None:  # an unlisted or NOC code is priced when it is used
         service &= ~is_noc(code, ctx.reference)
     service &= _current(ctx, code)
@@ -306,7 +321,7 @@ def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
     ids, _ = pd.factorize(code.array)
     billed = np.unique(ids[charged.to_numpy(dtype=bool) & (ids >= 0)])
     service &= ~pd.Series(np.isin(ids, billed), index=code.index)
-    ctx._price_service_lines = (size, service)
+    ctx._price_service_lines = (size, service, coded)
     return ctx._price_service_lines
 
 
@@ -356,6 +371,12 @@ def _group_fire(
     counts = total.map("{:,}".format) + " of the " + size.map("{:,}".format) + " active lines "
     # Lines the file explains (a price flag, 'NO CHARGE') are counted, not listed.
     explained = (total - n).map(lambda k: f"; {k:,} of them explained in the file" if k else "")
+    every = _every_coded_line(ctx, price).reindex(at).to_numpy()
+    small = size.lt(ctx.config.price.group_min_lines) | total.lt(
+        ctx.config.price.group_share * size
+    )
+    coded = pd.Series(", and they are every line of the group that bills a HCPCS code", index=at)
+    explained = explained + coded.where(every & small.to_numpy(), "")
     what = (
         counts + where + " " + verb + explained + " (rows " + listed + "). That is the pricing "
         "of the group, not a slip: confirm they are charged elsewhere (at dispense, in a per "
