@@ -46,6 +46,7 @@ class PricePlaceholder:
     reporting_only_codes: tuple[str, ...]  # code ranges where 0.01 is normal
     reporting_only_status: tuple[str, ...]  # OPPS status indicators, where Addendum B is loaded
     token_charge_codes: tuple[str, ...] = ()  # free products billed at a token charge
+    no_cost_drug_codes: tuple[str, ...] = ()  # drugs whose 0.01 is the no-cost token charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,10 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             _ranges(
                 _strings(raw["price_placeholder"]["token_charge_codes"], "token_charge_codes"),
                 "price_placeholder.token_charge_codes",
+            ),
+            _ranges(
+                _strings(raw["price_placeholder"]["no_cost_drug_codes"], "no_cost_drug_codes"),
+                "price_placeholder.no_cost_drug_codes",
             ),
         ),
         price_inconsistent=PriceInconsistent(

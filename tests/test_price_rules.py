@@ -270,6 +270,28 @@ def test_one_cent_on_free_covid_products_and_vaccines_is_a_token_charge(check):
     assert fired(pairs, "PRICE-PLACEHOLDER") == [5, 6]
 
 
+def test_one_cent_on_a_drug_is_the_no_cost_token_charge_and_zero_still_fires(check):
+    # Pub. 100-04 ch. 32 sec. 67.2: a drug provided at no cost is billed with a token charge
+    # under $1.01 (Norris 'TRASTUZUMAB PER 10MG:CC', UW Health Acthar J0800, Hahnemann's
+    # sponsor-supplied F-18 flortaucipir on A4641). Devices and services at 0.01 still fire.
+    rows = [
+        line(code="1", desc="TRASTUZUMAB PER 10MG:CC", rev="0636", hcpcs="J9355", price="0.01"),
+        line(
+            code="2",
+            desc="CORTICOTROPIN INJ GEL 80 UNIT/ML",
+            rev="0636",
+            hcpcs="J0800",
+            price="0.01",
+        ),
+        line(code="3", desc="F-18 FLORTAUCIPIR DOSE", rev="0343", hcpcs="A4641", price="0.01"),
+        line(code="4", desc="PM SC PRELIFE", rev="0275", hcpcs="C2620", price="0.01"),
+        line(code="5", desc="CHEMO IV <=1H INIT", rev="0260", hcpcs="96413", price="0.01"),
+        line(code="6", desc="TRASTUZUMAB PER 10MG", rev="0636", hcpcs="J9355", price="999999"),
+    ]
+    pairs, _ = check(rows)
+    assert fired(pairs, "PRICE-PLACEHOLDER") == [5, 6, 7]
+
+
 # 7. PRICE-INCONSISTENT compares like with like.
 
 

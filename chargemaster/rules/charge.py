@@ -414,9 +414,11 @@ def price_placeholder(ctx: Context) -> list[Fire]:
     # One cent stands in for a real charge only on a line that bills a national code: on an
     # uncoded line it marks a statistical or status line (functional-limitation "current status"
     # rows carried without their G-code), on a reporting-only code it is CMS's nominal charge,
-    # and on a product supplied free it is the token charge CMS asks for.
+    # and on a product supplied free (a vaccine from a state program, any drug given at no
+    # cost) it is the token charge CMS asks for.
     billed = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
-    token = in_ranges(code, ctx.config.price_placeholder.token_charge_codes)
+    cfg = ctx.config.price_placeholder
+    token = in_ranges(code, cfg.token_charge_codes) | in_ranges(code, cfg.no_cost_drug_codes)
     spared = reporting_only(ctx, code) | ~billed | token | by_design(ctx)
     out = []
     for col in charge_columns(ctx):
