@@ -95,22 +95,27 @@ def test_revenue_code_0000_stays_unknown(check):
 
 def test_0000_beside_a_valid_code_of_another_setting_is_none_for_that_setting(check):
     # Hahnemann: IPREV 0120 / OPREV 0000 on an inpatient-only room; both 0000 on a statistical
-    # line; a valid code in neither column still fires in each.
+    # line that bills nothing (nursing hours at zero, no HCPCS: like a blank revenue code there,
+    # no finding); a valid code in neither column of a billed line still fires in each.
     header = ["Charge Code", "Description", "IPREV", "OPREV", "HCPCS", "Price"]
     rows = [
         ["3084", "SEMI-PRIVATE ROOM", "0120", "0000", "", "1450.00"],
         ["5000", "NURSING CARE/HR", "0000", "0000", "", "0"],
         ["5001", "OBSERVATION PER HR", "0000", "0762", "G0378", "95.00"],
         ["5002", "LAB OTHER", "0308", "0000", "", "90.00"],
+        ["5003", "SITTER PER HR", "0000", "0000", "", "25.00"],
+        ["5004", "CPR", "0000", "0000", "92950", "0"],
     ]
     pairs, result = check(rows, header=header)
     f = result.findings
     unknown = f[f["rule"].eq("REVCODE-UNKNOWN")]
     assert sorted(zip(unknown["row"], unknown["column"], unknown["value"], strict=True)) == [
-        (3, "IPREV", "0000"),
-        (3, "OPREV", "0000"),
         (5, "IPREV", "0308"),
         (5, "OPREV", "0000"),
+        (6, "IPREV", "0000"),
+        (6, "OPREV", "0000"),
+        (7, "IPREV", "0000"),
+        (7, "OPREV", "0000"),
     ]
 
 
