@@ -65,6 +65,7 @@ class PriceInconsistent:
     default_specimens: tuple[str, ...] = ()  # named alone, keyed as none named: blood, serum
     method_fixed_codes: tuple[str, ...] = ()  # codes whose descriptor fixes the technique
     contrast_codes: tuple[str, ...] = ()  # imaging codes, told apart by the contrast stated
+    bilateral_suffixes: tuple[str, ...] = ()  # modifier 50 as a description's last word
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +294,9 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             _ranges(
                 _strings(raw["price_inconsistent"]["contrast_codes"], "contrast_codes"),
                 "price_inconsistent.contrast_codes",
+            ),
+            tuple(
+                sorted(upper(raw["price_inconsistent"]["bilateral_suffixes"], "bilateral_suffixes"))
             ),
         ),
         fee_schedule=fee,

@@ -313,6 +313,23 @@ def test_professional_and_secondary_lines_are_not_like_the_global_one(check):
     assert got[8].startswith("71046 PC on revenue code 0320 is priced from 89.00 to 95.00")
 
 
+def test_modifier_50_as_the_description_s_last_word_is_bilateral(check):
+    # Sutter 6414-6416: no modifier column; the bilateral line carries '50' at the end.
+    header = ["ID", "SERVICE_SETTING", "DESCRIPTION", "CPT", "REVENUE_CODE", "Gross Charge"]
+    rows = [
+        ["OP-1", "OUTPATIENT", "HCHG VENOGRAM EXTREMITY INJECTION LT", "36005", "0361", "1339"],
+        ["OP-2", "OUTPATIENT", "HCHG VENOGRAM EXTREMITY INJECTION RT", "36005", "0361", "1339"],
+        ["OP-3", "OUTPATIENT", "HCHG VENOGRAM EXTREMITY INJECTION 50", "36005", "0361", "2008"],
+        # A 50 that is not the last word is a number ('50 GRAM'), not the modifier.
+        ["OP-4", "OUTPATIENT", "HCHG GLUCOSE PRENATAL 50 GRAM SCREEN", "82950", "0301", "60"],
+        ["OP-5", "OUTPATIENT", "HCHG GLUCOSE SCREEN PRENATAL", "82950", "0301", "70"],
+    ]
+    _, result = check(rows, header=header)
+    got = found(result)
+    assert sorted(got) == [5]
+    assert got[5].startswith("82950 (outpatient) on revenue code 0301 is priced from 60.00")
+
+
 def test_a_chromatography_code_for_many_analytes_is_not_compared(check):
     # Orange County 1337/1338: porphyrins and caffeine, both 82491.
     rows = [

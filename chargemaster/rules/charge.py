@@ -466,6 +466,11 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     setting = df["setting"].str.strip().str.upper().fillna("")
     words = ctx.config.price_inconsistent.bilateral_words
     bilateral = _has_words(df["description"], words) if words else pd.Series(False, index=df.index)
+    ends = ctx.config.price_inconsistent.bilateral_suffixes
+    if ends:  # the modifier written as the description's last word
+        last = rf"[ \-](?:{'|'.join(re.escape(w) for w in ends)})\s*$"
+        upper = df["description"].str.upper()
+        bilateral |= upper.str.contains(last, regex=True).fillna(False).astype(bool)
     side = pd.Series(np.where(bilateral, " bilateral", ""), index=df.index, dtype="str")
     sent = ctx.config.price_inconsistent.send_out_words
     if sent:
