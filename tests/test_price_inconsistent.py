@@ -330,6 +330,25 @@ def test_modifier_50_as_the_description_s_last_word_is_bilateral(check):
     assert got[5].startswith("82950 (outpatient) on revenue code 0301 is priced from 60.00")
 
 
+def test_stated_levels_and_reduced_services_are_tiers_not_slips(check):
+    rows = [
+        # Sutter: clinic visit levels, all G0463, priced by level.
+        line(code="1", desc="HCHG CLINIC LEVEL 1", rev="0510", hcpcs="G0463", price="351"),
+        line(code="2", desc="HCHG CLINIC LEVEL 2", rev="0510", hcpcs="G0463", price="407"),
+        line(code="3", desc="E&M EST PATIENT LVL IV", rev="0510", hcpcs="G0463", price="771"),
+        # Redwood 1725: the reduced wrist series (modifier 52) below the full one.
+        line(code="4", desc="XR WRIST 2 VIEWS LT", rev="0320", hcpcs="73100", price="801"),
+        line(code="5", desc="XR WRIST 2 VIEWS LT REDUCED", rev="0320", hcpcs="73100", price="546"),
+    ]
+    _, result = check(rows)
+    assert found(result) == {}
+    rows.append(line(code="6", desc="CLINIC VISIT LEVEL 4", rev="0510", hcpcs="G0463", price="780"))
+    _, result = check(rows)
+    got = found(result)
+    assert sorted(got) == [4]
+    assert got[4].startswith("G0463 level 4 on revenue code 0510 is priced from 771.00 to 780.00")
+
+
 def test_a_chromatography_code_for_many_analytes_is_not_compared(check):
     # Orange County 1337/1338: porphyrins and caffeine, both 82491.
     rows = [

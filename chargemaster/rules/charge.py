@@ -480,6 +480,7 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     # 60-minute group session is not like a 15-minute one under the same per-session code.
     side = side + _spans(df["description"])
     side = side + _service_terms(df["description"], ctx.config.price_inconsistent)
+    side = side + _levels(df["description"])
     # Another build of the test (specimen, method) or of the exam (contrast) under one code.
     side = side + _lab_terms(ctx, df["description"], code)
     side = side + _contrast(ctx, df["description"], code)
@@ -576,6 +577,28 @@ def _service_terms(description: pd.Series, cfg) -> pd.Series:
     found = upper[maybe].str.findall(rf"(?<![A-Z0-9])(?:{pattern})(?![A-Z0-9])")
     terms = found.map(lambda f: "".join(f" {w}" for w in f) if isinstance(f, list) else "")
     return terms.astype("str").reindex(description.index, fill_value="")
+
+
+# A stated level ('CLINIC LEVEL 3', 'E&M EST PATIENT LVL IV'): one code billed at tiered charges.
+_LEVEL = re.compile(r"(?<![A-Z0-9])(?:LEVEL|LVL)\s*-?\s*(\d|IV|V|I{1,3})(?![A-Z0-9])")
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
+
+
+def _levels(description: pd.Series) -> pd.Series:
+    """' level 3' for each level a description states, else '': a hospital keeps tiered visit
+    charges (clinic levels 1 to 5) under the one code OPPS pays for every level (G0463), and a
+    tier is not like another."""
+    upper = description.str.upper()
+    # Every level names LEVEL or LVL: Python's re runs only on those descriptions.
+    maybe = upper.str.contains("LEVEL|LVL", regex=True).fillna(False).astype(bool)
+    if not maybe.any():
+        return pd.Series("", index=description.index, dtype="str")
+
+    def stated(texts: pd.Series) -> pd.Series:
+        return texts.map(lambda t: "".join(f" level {_ROMAN.get(n, n)}" for n in _LEVEL.findall(t)))
+
+    found = per_value(upper[maybe], stated)
+    return found.astype("str").reindex(description.index, fill_value="")
 
 
 def _other_codes(ctx: Context, code: pd.Series) -> pd.Series:
