@@ -535,6 +535,91 @@ def route_fits(description: str, stated: frozenset[str]) -> bool:
     return not (said & {"local", "topical"} and "intravenous" in stated)
 
 
+@lru_cache(maxsize=100_000)
+def _drug_pairs(descriptor: str) -> frozenset[tuple[str, str]]:
+    """Each word of a descriptor with the word after it: the drug and its salt or second name
+    ('hydroxyprogesterone caproate')."""
+    words = _LETTERS.findall(str(descriptor).upper())
+    return frozenset(zip(words, words[1:], strict=False))
+
+
+@lru_cache(maxsize=100_000)
+def route_text(description: str, descriptors: tuple[str, ...]) -> str:
+    """The description without the route words that, for a code with these descriptors, cut the
+    word after its drug's name: 'HYDROXYPROG CAP (MAKENA)' is hydroxyprogesterone caproate
+    (J1726, an injection), not a capsule. Only right after a word naming the drug and only
+    where the descriptor spells a longer word there that is no route word itself: elsewhere
+    'CAP' is a capsule ('PHENYLEPH CAP', 'TACROLIMUS 0.5MG CAPS')."""
+    route_words = frozenset().union(*_route_table().values())
+    words = _LETTERS.findall(str(description).upper())
+    if route_words.isdisjoint(words[1:]):
+        return description
+    pairs = frozenset().union(*map(_drug_pairs, descriptors))
+    kept = words[:1]
+    for prev, w in zip(words, words[1:], strict=False):
+        cut = w in route_words and any(
+            len(salt) > len(w)
+            and salt.startswith(w)
+            and salt not in route_words
+            and names_drug(prev, frozenset({drug}))
+            for drug, salt in pairs
+        )
+        if not cut:
+            kept.append(w)
+    return " ".join(kept)
+
+
+_ANALYTE_KINDS = ("antibody", "antigen", "nucleic")
+_WORDS = re.compile(r"[A-Z0-9]+")
+
+
+@cache
+def _analyte_table() -> tuple[dict[str, str], tuple[str, ...], frozenset[str], frozenset[str]]:
+    raw = _raw()["analytes"]
+    kind = {w.upper(): k for k in _ANALYTE_KINDS for w in raw[k]}
+    upper = [w.upper() for w in raw["either"]], [w.upper() for w in raw["reagent"]]
+    return kind, tuple(t.upper() for t in raw["targets"]), frozenset(upper[0]), frozenset(upper[1])
+
+
+@lru_cache(maxsize=100_000)
+def analytes(text: str) -> frozenset[str]:
+    """What a laboratory description or descriptor says its test detects (abbreviations.toml
+    [analytes]): 'HEPATITIS B SURFACE AB' -> antibody, 'Hepatitis b surface ag ia' -> antigen,
+    'Chlmyd trach dna amp probe' -> nucleic; none for a text naming no kind or agglutination."""
+    kind, targets, either, reagent = _analyte_table()
+    joined = " " + " ".join(_WORDS.findall(str(text).upper())) + " "
+    for phrase in targets:
+        joined = joined.replace(f" {phrase} ", " ")
+    words = joined.split()
+    present = set(words)
+    if not present.isdisjoint(either):
+        return frozenset()
+    if not present.isdisjoint(reagent):
+        return frozenset({"antigen"})
+    found = set()
+    for i, w in enumerate(words):
+        k = kind.get(w)
+        if k is None:
+            continue
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if k == "nucleic" and (kind.get(after) == "antibody" or words[i - 1 : i] == ["ANTI"]):
+            continue  # 'DNA ANTIBODY', 'ANTI-DNA': the antibody's target ('HIV AG/AB' is both)
+        found.add(k)
+    for phrase, k in kind.items():
+        if " " in phrase and f" {phrase} " in joined:
+            found.add(k)  # 'VIRAL LOAD'
+    return frozenset(found)
+
+
+def analyte_fits(description: str, stated: frozenset[str]) -> bool:
+    """Whether a code whose descriptors state the kinds ``stated`` (antibody, antigen, nucleic
+    acid) may be the code of a line whose description states a kind: 'CHLAMYDIA DNA PROBE' is
+    not 86631 "Chlamydia antibody". A description stating no kind, or two ('HIV AG/AB COMBO'),
+    is not judged; nor is a code whose descriptors state none ("Assay of psa total")."""
+    said = analytes(description)
+    return len(said) != 1 or not stated or bool(said & stated)
+
+
 def region_groups(words: list[str]) -> tuple[frozenset[str], ...]:
     """The body regions a text names as its subjects, one set per body word (abbreviations.toml
     [body]): 'CT CHEST ABDOMEN PELVIS' -> CHEST, ABDOMEN, PELVIS. A region named after 'with'
@@ -742,6 +827,19 @@ class Suggester:
             stated[code] = frozenset().union(*map(routes, texts))
         return stated[code]
 
+    def _route_text(self, description: str, code: str) -> str:
+        """The description as its routes are read for a code (see route_text)."""
+        texts = tuple(self.catalog.texts[i] for i in self._rows.get(code, []))
+        return route_text(description, texts)
+
+    def _analytes(self, code: str) -> frozenset[str]:
+        """What the published descriptors of a code say its test detects, together."""
+        stated = self.catalog.derived.setdefault("analytes", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(analytes, texts))
+        return stated[code]
+
     def _pool(self, allowed: set[str | None]) -> tuple[list[int], list[str]]:
         key = frozenset(allowed)
         if key not in self._pools:
@@ -849,6 +947,8 @@ class Suggester:
                 and self._local_family.get(code) in allowed
                 and not conflicts(terms, key_terms(other.split()), body=True, modality=True)
                 and covers(groups, body_parts(other.split()))
+                # 'HEP B SURF AG' is 'HEP B SURF AB' but one letter: another test
+                and analyte_fits(raw, analytes(other))
             ):
                 found[code] = (
                     score / 100 * 0.95,
@@ -868,12 +968,14 @@ class Suggester:
                 # A drug code must name the line's drug, whatever else matches.
                 if not drug_fits(raw, self.catalog.texts[i], self._drug_names(code)):
                     continue
-                if not route_fits(raw, self._routes(code)):
+                if not route_fits(self._route_text(raw, code), self._routes(code)):
                     continue  # injection J0132 for an inhalation solution
                 brand = drug_detail(self.catalog.texts[i])[2]
                 if brand and not names_drug(raw, frozenset({brand})):
                     score -= BRAND_PENALTY  # a brand's own code, for a line naming no brand
             else:
+                if not analyte_fits(raw, self._analytes(code)):
+                    continue  # the antigen code 87340 for 'HEPATITIS B SURFACE AB'
                 score += AGREE_BONUS * agreements(terms, self._terms(i))
             if code not in found or ("descriptor" in found[code][1] and found[code][0] < score):
                 found[code] = (score, f"matches reference descriptor '{self.catalog.texts[i]}'")
