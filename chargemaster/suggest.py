@@ -611,6 +611,30 @@ def analytes(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def _method_table() -> dict[str, str]:
+    raw = _raw()["analytes"]["methods"]
+    return {w.upper(): method for method, words in raw.items() for w in words}
+
+
+@lru_cache(maxsize=100_000)
+def antigen_methods(text: str) -> frozenset[str]:
+    """How a text that finds an antigen says it is found (abbreviations.toml
+    [analytes.methods]): 'GIARDIA AG, EIA' -> immunoassay, 'Giardia ag if' ->
+    immunofluorescence; none for a text finding no antigen or naming no method."""
+    if analytes(text) != {"antigen"}:
+        return frozenset()
+    table = _method_table()
+    return frozenset(table[w] for w in _WORDS.findall(str(text).upper()) if w in table)
+
+
+def method_fits(description: str, stated: frozenset[str]) -> bool:
+    """Whether an antigen code whose descriptors state the methods ``stated`` may be the code of
+    a line finding an antigen by the one method its description states."""
+    said = antigen_methods(description)
+    return len(said) != 1 or not stated or bool(said & stated)
+
+
 def analyte_fits(description: str, stated: frozenset[str]) -> bool:
     """Whether a code whose descriptors state the kinds ``stated`` (antibody, antigen, nucleic
     acid) may be the code of a line whose description states a kind: 'CHLAMYDIA DNA PROBE' is
@@ -832,6 +856,14 @@ class Suggester:
         texts = tuple(self.catalog.texts[i] for i in self._rows.get(code, []))
         return route_text(description, texts)
 
+    def _methods(self, code: str) -> frozenset[str]:
+        """The antigen methods the published descriptors of a code state, together."""
+        stated = self.catalog.derived.setdefault("methods", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(antigen_methods, texts))
+        return stated[code]
+
     def _analytes(self, code: str) -> frozenset[str]:
         """What the published descriptors of a code say its test detects, together."""
         stated = self.catalog.derived.setdefault("analytes", {})
@@ -976,6 +1008,8 @@ class Suggester:
             else:
                 if not analyte_fits(raw, self._analytes(code)):
                     continue  # the antigen code 87340 for 'HEPATITIS B SURFACE AB'
+                if not method_fits(raw, self._methods(code)):
+                    continue  # immunofluorescence 87269 for 'GIARDIA AG, EIA'
                 score += AGREE_BONUS * agreements(terms, self._terms(i))
             if code not in found or ("descriptor" in found[code][1] and found[code][0] < score):
                 found[code] = (score, f"matches reference descriptor '{self.catalog.texts[i]}'")

@@ -12,6 +12,7 @@ from chargemaster.suggest import (
     Suggester,
     analyte_fits,
     analytes,
+    antigen_methods,
     normalize,
     route_fits,
     route_text,
@@ -152,6 +153,51 @@ def test_analyte_kind_decides_the_suggestion_on_a_real_run(check, tmp_path):
     by_row = {r: table.loc[table["Row"].eq(r), "HCPCS"].tolist() for r in (2, 3)}
     assert by_row[2][0] == "86706" and not {"87340", "87516"} & set(by_row[2])
     assert by_row[3][0] == "87491" and not {"86631", "87270"} & set(by_row[3])
+
+
+ANTIGEN = {
+    "87269": ["Giardia ag if"],
+    "87329": ["Giardia ag ia"],
+    "87276": ["Influenza a ag if"],
+    "87400": ["Influenza a/b each ag ia"],
+    "87804": ["Influenza assay w/optic"],
+}
+
+
+@pytest.mark.parametrize(
+    "text, methods",
+    [
+        ("HCHG BMH/CVMC GIARDIA AG, EIA", {"immunoassay"}),
+        ("Giardia ag if", {"immunofluorescence"}),
+        ("Cytomegalovirus dfa", {"immunofluorescence"}),
+        ("INFLUENZA VIRUS A AG OIA", {"optical"}),
+        ("Strep a assay w/optic", {"optical"}),
+        ("GIARDIA AG", set()),
+        # A method is read only where an antigen is found: 'IF' in an antibody line is a word.
+        ("HEP C AB W REFLEX IF POS", set()),
+        ("Ia infectious agent antibody", set()),
+    ],
+)
+def test_antigen_method_read_only_where_an_antigen_is_found(text, methods):
+    assert antigen_methods(text) == frozenset(methods)
+
+
+@pytest.mark.parametrize(
+    "desc, right, ruled_out",
+    [
+        ("HCHG BMH/CVMC GIARDIA AG, EIA", "87329", {"87269"}),
+        ("INFLUENZA A AG EIA", "87400", {"87276", "87804"}),
+        ("INFLUENZA VIRUS A AG OIA", "87804", {"87276", "87400"}),
+    ],
+)
+def test_an_antigen_code_of_another_method_is_not_offered(desc, right, ruled_out):
+    got = codes_for(make_suggester(ANTIGEN, "lab"), desc, "lab")
+    assert right in got and not ruled_out & set(got), got
+
+
+def test_an_antigen_line_naming_no_method_keeps_every_method():
+    got = codes_for(make_suggester(ANTIGEN, "lab"), "GIARDIA AG", "lab")
+    assert {"87269", "87329"} <= set(got)
 
 
 # 'CAP' after a drug name cut short: the descriptor's salt (caproate), not a capsule.
