@@ -635,6 +635,65 @@ def method_fits(description: str, stated: frozenset[str]) -> bool:
     return len(said) != 1 or not stated or bool(said & stated)
 
 
+@cache
+def _agent_table() -> dict[str, tuple[list[list[str]], frozenset[str], dict, dict]]:
+    """Per virus: its names (as word lists), the words that may stand between name and type,
+    the types (as word tuples, longest first) and the words naming virus and type at once."""
+    out = {}
+    for agent, spec in _raw()["agents"].items():
+        names = sorted((n.upper().split() for n in spec["names"]), key=len, reverse=True)
+        up = {tuple(k.upper().split()): v for k, v in spec["types"].items()}
+        up = dict(sorted(up.items(), key=lambda kv: -len(kv[0])))  # 'B E' before 'B'
+        words = {k.upper(): v for k, v in spec["words"].items()}
+        out[agent] = (names, frozenset(w.upper() for w in spec["skip"]), up, words)
+    return out
+
+
+_LETTERS_OR_DIGITS = re.compile(r"[A-Z]+|[0-9]+")
+
+
+@lru_cache(maxsize=100_000)
+def agent_types(text: str) -> frozenset[tuple[str, str]]:
+    """The (virus, type) pairs a text names (abbreviations.toml [agents]): 'HIV 1/2 AB' ->
+    (hiv, 1), (hiv, 2); 'Hep b surface antibody' -> (hepatitis, B); 'HBSAG' -> (hepatitis, B)."""
+    words = _LETTERS_OR_DIGITS.findall(str(text).upper())
+    found = set()
+    for agent, (names, skip, types, own) in _agent_table().items():
+        i = 0
+        while i < len(words):
+            if words[i] in own:
+                found.add((agent, own[words[i]]))
+                i += 1
+                continue
+            name = next((n for n in names if words[i : i + len(n)] == n), None)
+            if name is None:
+                i += 1
+                continue
+            i += len(name)
+            while i < len(words):
+                if words[i] in skip:
+                    i += 1
+                    continue
+                typed = next((t for t in types if tuple(words[i : i + len(t)]) == t), None)
+                if typed is None:
+                    break
+                found.add((agent, types[typed]))
+                i += len(typed)
+    return frozenset(found)
+
+
+def agent_fits(description: str, stated: frozenset[tuple[str, str]]) -> bool:
+    """Whether a code whose descriptors name the virus types ``stated`` may be the code of a
+    line: for each virus the line names types of, the code names the same types or none
+    ('HIV 1 AB' is not 86702 "Hiv-2 antibody" nor 86703 "Hiv-1/hiv-2 1 result antbdy")."""
+    said = agent_types(description)
+    for agent in {a for a, _ in said}:
+        theirs = {t for a, t in stated if a == agent}
+        if theirs and theirs != {t for a, t in said if a == agent}:
+            return False
+    return True
+
+
 def analyte_fits(description: str, stated: frozenset[str]) -> bool:
     """Whether a code whose descriptors state the kinds ``stated`` (antibody, antigen, nucleic
     acid) may be the code of a line whose description states a kind: 'CHLAMYDIA DNA PROBE' is
@@ -864,6 +923,14 @@ class Suggester:
             stated[code] = frozenset().union(*map(antigen_methods, texts))
         return stated[code]
 
+    def _agents(self, code: str) -> frozenset[tuple[str, str]]:
+        """The virus types the published descriptors of a code name, together."""
+        stated = self.catalog.derived.setdefault("agents", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(agent_types, texts))
+        return stated[code]
+
     def _analytes(self, code: str) -> frozenset[str]:
         """What the published descriptors of a code say its test detects, together."""
         stated = self.catalog.derived.setdefault("analytes", {})
@@ -981,6 +1048,7 @@ class Suggester:
                 and covers(groups, body_parts(other.split()))
                 # 'HEP B SURF AG' is 'HEP B SURF AB' but one letter: another test
                 and analyte_fits(raw, analytes(other))
+                and agent_fits(raw, agent_types(other))
             ):
                 found[code] = (
                     score / 100 * 0.95,
@@ -1010,6 +1078,8 @@ class Suggester:
                     continue  # the antigen code 87340 for 'HEPATITIS B SURFACE AB'
                 if not method_fits(raw, self._methods(code)):
                     continue  # immunofluorescence 87269 for 'GIARDIA AG, EIA'
+                if not agent_fits(raw, self._agents(code)):
+                    continue  # hepatitis A 86708 for 'HEPATITIS B SURFACE AB'
                 score += AGREE_BONUS * agreements(terms, self._terms(i))
             if code not in found or ("descriptor" in found[code][1] and found[code][0] < score):
                 found[code] = (score, f"matches reference descriptor '{self.catalog.texts[i]}'")

@@ -10,6 +10,8 @@ from chargemaster.config import load_config
 from chargemaster.suggest import (
     Catalog,
     Suggester,
+    agent_fits,
+    agent_types,
     analyte_fits,
     analytes,
     antigen_methods,
@@ -198,6 +200,64 @@ def test_an_antigen_code_of_another_method_is_not_offered(desc, right, ruled_out
 def test_an_antigen_line_naming_no_method_keeps_every_method():
     got = codes_for(make_suggester(ANTIGEN, "lab"), "GIARDIA AG", "lab")
     assert {"87269", "87329"} <= set(got)
+
+
+VIRUS = {
+    "86701": ["Hiv-1antibody"],
+    "86702": ["Hiv-2 antibody"],
+    "86703": ["Hiv-1/hiv-2 1 result antbdy"],
+    "86704": ["Hep b core antibody total"],
+    "86706": ["Hep b surface antibody"],
+    "86707": ["Hepatitis be antibody"],
+    "86708": ["Hepatitis a antibody"],
+    "86790": ["Virus antibody nos"],
+    "80074": ["Acute hepatitis panel"],
+}
+
+
+@pytest.mark.parametrize(
+    "text, types",
+    [
+        ("HIV 1/2 AB", {("hiv", "1"), ("hiv", "2")}),
+        ("Hiv-1/hiv-2 1 result antbdy", {("hiv", "1"), ("hiv", "2")}),
+        ("Hiv-1antibody", {("hiv", "1")}),
+        ("HEPATITIS B SURFACE AB", {("hepatitis", "B")}),
+        ("Hepatitis be antibody", {("hepatitis", "BE")}),
+        ("HEP B E AG", {("hepatitis", "BE")}),
+        ("RL-A-HBEAG 20094", {("hepatitis", "BE")}),
+        ("HEPATITIS DELTA AGENT AB", {("hepatitis", "D")}),
+        ("HCHG CORE HCV AB", {("hepatitis", "C")}),
+        ("Herpes simplex type 2 test", {("herpes", "2")}),
+        ("HTLV I/II AB", {("htlv", "1"), ("htlv", "2")}),
+        ("Acute hepatitis panel", set()),
+        ("HEP LOCK FLUSH", set()),  # heparin: no hepatitis type follows
+    ],
+)
+def test_virus_types_read_after_the_name(text, types):
+    assert agent_types(text) == frozenset(types)
+
+
+def test_a_code_naming_other_types_of_the_virus_is_ruled_out():
+    assert not agent_fits("HIV 1 AB", frozenset({("hiv", "2")}))
+    assert not agent_fits("HIV 1 AB", frozenset({("hiv", "1"), ("hiv", "2")}))
+    assert agent_fits("HIV 1 AB", frozenset({("hiv", "1")}))
+    assert agent_fits("HIV 1 AB", frozenset())  # a code naming no type
+    assert agent_fits("HIV AB", frozenset({("hiv", "2")}))  # a line naming none
+
+
+@pytest.mark.parametrize(
+    "desc, right, ruled_out",
+    [
+        ("HEPATITIS B SURFACE AB", "86706", {"86707", "86708"}),
+        ("HCHG HEPATITIS B CORE AB - LAB", "86704", {"86707", "86708"}),
+        ("HIV 1 AB", "86701", {"86702", "86703"}),
+        ("HIV 1&2 AB QUAL", "86703", {"86701", "86702"}),
+        ("HEPATITIS E VIRUS IGG AB", "86790", {"86707", "86708", "86704", "86706"}),
+    ],
+)
+def test_a_code_for_another_type_of_the_virus_is_not_offered(desc, right, ruled_out):
+    got = codes_for(make_suggester(VIRUS, "lab"), desc, "lab")
+    assert right in got and not ruled_out & set(got), got
 
 
 # 'CAP' after a drug name cut short: the descriptor's salt (caproate), not a capsule.
