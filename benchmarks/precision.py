@@ -307,9 +307,12 @@ def report(
         if drop is not None and len(labels):
             labels = labels[~keyed(labels).isin(drop).to_numpy()]
         gone = None
-        if live is not None and len(labels) and set(labels["rule"]) & ran:
+        measured = not (set(labels["rule"]) & (set(MEASURED_ELSEWHERE) - ran))
+        if live is not None and len(labels) and measured:
             fires = keyed(labels).isin(live).to_numpy()
             gone = int((~fires).sum())
+            if not fires.any():  # every finding labelled is gone: the rule no longer fires
+                rows.append(_silent(labels, gone))
             labels = labels[fires]
         for rule, group in labels.groupby("rule"):
             counts = group["label"].value_counts()
@@ -329,6 +332,14 @@ def report(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _silent(labels: pd.DataFrame, gone: int) -> dict:
+    """The row of a rule none of whose labelled findings fires any more."""
+    rule = labels["rule"].iloc[0]
+    severity = RULES[rule].severity.value if rule in RULES else ""
+    zero = {"n": 0, "right": 0, "wrong": 0, "debatable": 0, "precision": None, "files": 0}
+    return {"rule": rule, "severity": severity, **zero, "gone": gone}
 
 
 def draw_keys(draw: str | None) -> tuple[str, set[str]] | None:

@@ -46,6 +46,7 @@ class PricePlaceholder:
     reporting_only_codes: tuple[str, ...]  # code ranges where 0.01 is normal
     reporting_only_status: tuple[str, ...]  # OPPS status indicators, where Addendum B is loaded
     token_charge_codes: tuple[str, ...] = ()  # free products billed at a token charge
+    no_cost_drug_codes: tuple[str, ...] = ()  # drugs whose 0.01 is the no-cost token charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +66,12 @@ class PriceConfig:
     no_charge_descriptions: tuple[str, ...] = ()
     group_share: float = 0.5
     group_min_lines: int = 20
+    group_min_coded: int = 3  # a group whose every coded line (>= this many) is at zero
     flag_off_values: frozenset[str] = frozenset()
     payer_columns: tuple[str, ...] = ()
     item_codes: tuple[str, ...] = ()  # drugs, supplies, devices: zero reported per group
     no_bill_revenue_codes: tuple[str, ...] = ()  # statistical lines: zero/blank by design
+    pricing_method_texts: tuple[str, ...] = ()  # 'Time based' in a price cell: priced at entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +251,10 @@ def _build(raw: dict[str, Any], source: str) -> Config:
                 _strings(raw["price_placeholder"]["token_charge_codes"], "token_charge_codes"),
                 "price_placeholder.token_charge_codes",
             ),
+            _ranges(
+                _strings(raw["price_placeholder"]["no_cost_drug_codes"], "no_cost_drug_codes"),
+                "price_placeholder.no_cost_drug_codes",
+            ),
         ),
         price_inconsistent=PriceInconsistent(
             _ranges(
@@ -304,9 +311,10 @@ def _price(raw: dict[str, Any]) -> PriceConfig:
     share = raw["group_share"]
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
         raise ConfigError("config: price.group_share must be a number above 0 and up to 1")
-    lines = raw["group_min_lines"]
-    if not isinstance(lines, int) or isinstance(lines, bool) or lines < 1:
-        raise ConfigError("config: price.group_min_lines must be a whole number of at least 1")
+    lines, coded = raw["group_min_lines"], raw["group_min_coded"]
+    for key, value in (("group_min_lines", lines), ("group_min_coded", coded)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"config: price.{key} must be a whole number of at least 1")
 
     def upper(key: str) -> tuple[str, ...]:
         return tuple(s.strip().upper() for s in _strings(raw[key], f"price.{key}"))
@@ -315,10 +323,12 @@ def _price(raw: dict[str, Any]) -> PriceConfig:
         no_charge_descriptions=upper("no_charge_descriptions"),
         group_share=float(share),
         group_min_lines=lines,
+        group_min_coded=coded,
         flag_off_values=frozenset(upper("flag_off_values")),
         payer_columns=upper("payer_columns"),
         item_codes=_ranges(upper("item_codes"), "price.item_codes"),
         no_bill_revenue_codes=upper("no_bill_revenue_codes"),
+        pricing_method_texts=upper("pricing_method_texts"),
     )
 
 

@@ -325,11 +325,16 @@ def reference_findings(
         ).any(axis=1)
         for n in rev_names
     }
+    # Nor is '0000' on a line that bills nothing (no HCPCS, no price above zero: a statistical
+    # line such as nursing hours): like a blank revenue code there (REVCODE-MISSING), it says
+    # the line never reaches a claim.
+    priced = lines.prices.gt(0).any(axis=1) if len(lines.prices.columns) else False
+    unbilled = code.isna() & ~priced
     for name in rev_names:
         source = lines.check_source[name]
         rev = lines.check[name]
         bad = active & rev.str.fullmatch(r"\d{4}").fillna(False) & ~known[name]
-        bad &= ~(rev.eq("0000").fillna(False) & other_valid[name])
+        bad &= ~(rev.eq("0000").fillna(False) & (other_valid[name] | unbilled))
         out.append(
             F.make(
                 "REVCODE-UNKNOWN",

@@ -52,6 +52,28 @@ def test_revcode_missing_spares_unbilled_statistical_lines(check):
     assert ("PRICE-ZERO", 5) in pairs  # the coded CPR line at zero is still named
 
 
+def test_revcode_missing_spares_a_rate_only_payer_columns_give(check):
+    # Sutter Lakeside's price transparency file: 'Per Day Rate for all Inpatient Services' has
+    # no revenue code, no gross charge and $5,129 in the payer columns: a contract's per diem,
+    # not a chargemaster line. A gross charge without a revenue code still fires.
+    header = [
+        "ID",
+        "DESCRIPTION",
+        "CPT",
+        "REVENUE_CODE",
+        "Gross Charge",
+        "Discounted Cash Price",
+        "Aetna HMO/PPO Negotiated",
+    ]
+    rows = [
+        ["IP_ALL_PERDIEM", "Per Day Rate for all Inpatient Services", "", "", "", "", "$5,129.00"],
+        ["IP_RX-1", "BUPIVACAINE PF 0.25% SOLN", "S0020", "0250", "$75.00", "$60.00", "$60.75"],
+        ["IP_LAB-1", "APOLIPOPROTEIN, EACH", "", "", "$191.00", "$152.80", "$150.00"],
+    ]
+    pairs, result = check(rows, header=header)
+    assert rows_of(result, "REVCODE-MISSING") == [4]
+
+
 def test_revenue_code_zero_is_a_counted_placeholder_not_malformed_or_missing(check):
     rows = [
         line(code="1", desc="CARDIAC REHAB PHASE 3 SELF PAY", rev="0", hcpcs="", price="25"),
@@ -73,22 +95,27 @@ def test_revenue_code_0000_stays_unknown(check):
 
 def test_0000_beside_a_valid_code_of_another_setting_is_none_for_that_setting(check):
     # Hahnemann: IPREV 0120 / OPREV 0000 on an inpatient-only room; both 0000 on a statistical
-    # line; a valid code in neither column still fires in each.
+    # line that bills nothing (nursing hours at zero, no HCPCS: like a blank revenue code there,
+    # no finding); a valid code in neither column of a billed line still fires in each.
     header = ["Charge Code", "Description", "IPREV", "OPREV", "HCPCS", "Price"]
     rows = [
         ["3084", "SEMI-PRIVATE ROOM", "0120", "0000", "", "1450.00"],
         ["5000", "NURSING CARE/HR", "0000", "0000", "", "0"],
         ["5001", "OBSERVATION PER HR", "0000", "0762", "G0378", "95.00"],
         ["5002", "LAB OTHER", "0308", "0000", "", "90.00"],
+        ["5003", "SITTER PER HR", "0000", "0000", "", "25.00"],
+        ["5004", "CPR", "0000", "0000", "92950", "0"],
     ]
     pairs, result = check(rows, header=header)
     f = result.findings
     unknown = f[f["rule"].eq("REVCODE-UNKNOWN")]
     assert sorted(zip(unknown["row"], unknown["column"], unknown["value"], strict=True)) == [
-        (3, "IPREV", "0000"),
-        (3, "OPREV", "0000"),
         (5, "IPREV", "0308"),
         (5, "OPREV", "0000"),
+        (6, "IPREV", "0000"),
+        (6, "OPREV", "0000"),
+        (7, "IPREV", "0000"),
+        (7, "OPREV", "0000"),
     ]
 
 

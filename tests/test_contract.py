@@ -102,6 +102,7 @@ def test_config_code_families_carry_their_source():
     # radiology, whose ranges hold them.
     for narrow, broad in (
         ("blood_bank", "lab"),
+        ("donor_screening", "lab"),
         ("specimen_collection", "lab"),
         ("imaging_guidance", "radiology"),
         ("imaging_rendering", "radiology"),

@@ -85,6 +85,33 @@ def test_a_blank_price_on_a_service_is_missing_and_a_blank_group_is_one_finding(
     assert messages(result, "PRICE-MISSING")[24].startswith("Price is blank")
 
 
+def test_a_group_whose_every_coded_line_is_at_zero_is_one_finding(check):
+    # HealthSouth (a rehabilitation hospital): respiratory 041x charges by uncoded time lines
+    # and keeps its four coded lines (G0237-G0239, G0424) at zero; 046x has six coded lines,
+    # all at zero. One finding per group. A single coded line at zero beside a priced one is
+    # still the line's own finding, and two coded lines are too few to show a pattern.
+    rows = [
+        line(code="1", desc="RT INDIVIDUAL 15 MIN", rev="0410", hcpcs="", price="4.40"),
+        line(code="2", desc="RT GROUP 15 MIN", rev="0410", hcpcs="", price="3.10"),
+        line(code="3", desc="THER PROC-STRENGTH/END 15 MIN", rev="0410", hcpcs="G0237", price="0"),
+        line(code="4", desc="THER PROC-IMPROVE RESP FUNC 15", rev="0410", hcpcs="G0238", price="0"),
+        line(code="5", desc="PULMONARY REHAB W/EXER 15 MIN", rev="0410", hcpcs="G0424", price="0"),
+        line(code="6", desc="MEASURE BLOOD OXYGEN LEVEL", rev="0460", hcpcs="94760", price="0"),
+        line(code="7", desc="EVALUATE PATIENT USE OF INHALE", rev="0460", hcpcs="94664", price="0"),
+        line(code="8", desc="REAGENT STRIP/BLOOD GLUCOSE PO", rev="0300", hcpcs="82948", price="0"),
+        line(code="9", desc="CBC W AUTO DIFF", rev="0305", hcpcs="85025", price="62"),
+    ]
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-ZERO") == [4, 7, 8, 9]
+    text = messages(result, "PRICE-ZERO")
+    assert text[4].startswith(
+        "3 of the 5 active lines on revenue codes 041x are priced at zero, and they are every "
+        "line of the group that bills a HCPCS code (rows 4, 5, 6)."
+    )
+    assert text[7].startswith("Price is zero on an active line that bills 94760")  # 2 of 2
+    assert text[9].startswith("Price is zero on an active line that bills 82948")
+
+
 # 2. The file says the zero is by design: a price-flag column, another price column.
 
 FLAG_HEADER = [*HEADER, "MAN PRICE"]
@@ -180,20 +207,51 @@ def test_retire_markers_in_the_charge_code_make_a_line_inactive(check):
 # 5. Non-numeric prices published by design: one finding per column and text.
 
 
-def test_text_prices_give_one_finding_per_text_and_one_for_all_ranges(check):
+def test_text_prices_give_one_finding_per_text(check):
     rows = [
-        line(code="1", desc="OR TIME", rev="0360", hcpcs="", price="Time based"),
-        line(code="2", desc="RECOVERY TIME", rev="0710", hcpcs="", price="Time based"),
-        line(code="3", desc="OR LEVEL 1", rev="0360", hcpcs="", price="$138-11136"),
-        line(code="4", desc="OR LEVEL 2", rev="0360", hcpcs="", price="$187-14384"),
-        line(code="5", desc="CBC", rev="0305", hcpcs="85025", price="TBD"),
+        line(code="1", desc="OR LEVEL 1", rev="0360", hcpcs="", price="TBD"),
+        line(code="2", desc="OR LEVEL 2", rev="0360", hcpcs="", price="tbd "),
+        line(code="3", desc="CBC", rev="0305", hcpcs="85025", price="N/A"),
     ]
     pairs, result = check(rows)
-    assert fired(pairs, "PRICE-MISSING") == [2, 4, 6]
+    assert fired(pairs, "PRICE-MISSING") == [2, 4]
     text = messages(result, "PRICE-MISSING")
-    assert "'Time based' is not a number on 2 active lines (rows 2, 3)" in text[2]
-    assert text[4].startswith("2 prices in column Price are ranges ('$138-11136', '$187-14384'")
-    assert text[6].startswith("Price 'TBD' is not a number. Enter the charge amount")
+    assert "'TBD' is not a number on 2 active lines (rows 2, 3)" in text[2]
+    assert text[4].startswith("Price 'N/A' is not a number. Enter the charge amount")
+
+
+def test_a_price_cell_stating_how_the_line_is_priced_is_not_a_missing_price(check):
+    # Northside publishes 'Time based' for recovery room time, MD Anderson a range of charges
+    # ('$138-11136') for extended recovery (1-12 hours): the file says how the charge is set,
+    # as a price-flag column does. A word inside a longer one is not the method ('VARIESX').
+    rows = [
+        line(code="1", desc="ROOM EXTENDED RECOVERY", rev="0710", hcpcs="", price="Time based"),
+        line(
+            code="2",
+            desc="HC EXTENDED RECOVERY (1HR-12HRS)",
+            rev="0710",
+            hcpcs="",
+            price="$138-11136",
+        ),
+        line(code="3", desc="OR TIME", rev="0360", hcpcs="", price="100 - 250"),
+        line(code="4", desc="IMPLANT", rev="0278", hcpcs="", price="Cost plus 20%"),
+        line(code="5", desc="OR TIME ADDL", rev="0360", hcpcs="", price="VARIESX"),
+    ]
+    pairs, result = check(rows)
+    assert fired(pairs, "PRICE-MISSING") == [6]
+    assert not {"PRICE-ZERO", "REVCODE-MISSING"} & {r for r, _ in pairs}
+
+
+def test_pricing_method_texts_come_from_the_configuration(check, tmp_path):
+    config = tmp_path / "cfg.toml"
+    config.write_text('[price]\npricing_method_texts = ["SEE CONTRACT"]\n', encoding="utf-8")
+    rows = [
+        line(code="1", desc="ROOM EXTENDED RECOVERY", rev="0710", hcpcs="", price="Time based"),
+        line(code="2", desc="SITTER", rev="0230", hcpcs="", price="see contract"),
+        line(code="3", desc="OR TIME", rev="0360", hcpcs="", price="$100-$250"),
+    ]
+    pairs, _ = check(rows, config=config)
+    assert fired(pairs, "PRICE-MISSING") == [2]  # ranges always say how; the words are set
 
 
 # 6. One cent on products supplied free is the token charge CMS asks for.
@@ -210,6 +268,28 @@ def test_one_cent_on_free_covid_products_and_vaccines_is_a_token_charge(check):
     rows = [[*r[:5], "0.01", r[6]] for r in rows]
     pairs, _ = check(rows)
     assert fired(pairs, "PRICE-PLACEHOLDER") == [5, 6]
+
+
+def test_one_cent_on_a_drug_is_the_no_cost_token_charge_and_zero_still_fires(check):
+    # Pub. 100-04 ch. 32 sec. 67.2: a drug provided at no cost is billed with a token charge
+    # under $1.01 (Norris 'TRASTUZUMAB PER 10MG:CC', UW Health Acthar J0800, Hahnemann's
+    # sponsor-supplied F-18 flortaucipir on A4641). Devices and services at 0.01 still fire.
+    rows = [
+        line(code="1", desc="TRASTUZUMAB PER 10MG:CC", rev="0636", hcpcs="J9355", price="0.01"),
+        line(
+            code="2",
+            desc="CORTICOTROPIN INJ GEL 80 UNIT/ML",
+            rev="0636",
+            hcpcs="J0800",
+            price="0.01",
+        ),
+        line(code="3", desc="F-18 FLORTAUCIPIR DOSE", rev="0343", hcpcs="A4641", price="0.01"),
+        line(code="4", desc="PM SC PRELIFE", rev="0275", hcpcs="C2620", price="0.01"),
+        line(code="5", desc="CHEMO IV <=1H INIT", rev="0260", hcpcs="96413", price="0.01"),
+        line(code="6", desc="TRASTUZUMAB PER 10MG", rev="0636", hcpcs="J9355", price="999999"),
+    ]
+    pairs, _ = check(rows)
+    assert fired(pairs, "PRICE-PLACEHOLDER") == [5, 6, 7]
 
 
 # 7. PRICE-INCONSISTENT compares like with like.

@@ -301,6 +301,7 @@ def test_no_code_placeholders_are_blank_and_counted(check):
         # blood processing: thawing fresh frozen plasma
         pytest.param("0390", "86927", "", marks=SLOW),
         pytest.param("0380", "86850", "", marks=SLOW),  # blood: antibody screen
+        ("0390", "86644", ""),  # blood processing: a unit screened for CMV (Orange County)
         pytest.param("0923", "88142", "", marks=SLOW),  # other diagnostic: pap smear
     ],
 )
@@ -313,6 +314,8 @@ def test_revcode_mismatch_still_fires_off_family(check):
     pairs, result = check([line(rev="0300", hcpcs="71046"), line(code="2", rev="0390")])
     assert ("HCPCS-REVCODE-MISMATCH", 2) in pairs
     assert ("HCPCS-REVCODE-MISMATCH", 3) in pairs  # 85025 CBC is no blood-bank code
+    pairs, _ = check([line(rev="0390", hcpcs="86644"), line(code="2", rev="0450", hcpcs="86644")])
+    assert ("HCPCS-REVCODE-MISMATCH", 3) in pairs  # a donor screen is still lab or blood only
     msg = of_rule(result, "HCPCS-REVCODE-MISMATCH")["message"].iloc[0]
     assert msg.startswith("HCPCS 71046 is a radiology code but revenue code 0300")
 

@@ -114,6 +114,9 @@ def price_missing(ctx: Context) -> list[Fire]:
     for col in cols:
         raw = lines.raw[col]
         bad = active & raw.notna() & raw.str.strip().ne("") & lines.prices[col].isna()
+        # A range or 'Time based' says how the line is priced at charge entry, as a price-flag
+        # column does: the file explains it, it is not a missing price.
+        bad &= ~_pricing_method(raw.where(bad), ctx.config.price.pricing_method_texts)
         if bad.any():
             out.append(_text_prices(raw, bad, col))
     # Blank only where no price column of the line holds anything: a price in another column
@@ -135,28 +138,31 @@ def price_missing(ctx: Context) -> list[Fire]:
     return out
 
 
-# A published price range ('$138-11136', '100 - 250'): one kind of text, however many ranges.
+# A published price range ('$138-11136', '100 - 250'): the charge varies with the service.
 _RANGE = re.compile(r"\$?\s*\d[\d,]*(?:\.\d+)?\s*(?:-|to)\s*\$?\s*\d[\d,]*(?:\.\d+)?", re.I)
 
 
-def _examples(texts: pd.Series) -> str:
-    return ", ".join(f"'{v}'" for v in texts.unique()[:3])
+def _pricing_method(raw: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """True where a price cell states how the price is set rather than a price: a range of
+    charges ('$138-11136') or a method ('Time based', 'Varies', 'Per minute')."""
+    text = raw.str.strip()
+    out = text.str.fullmatch(_RANGE).fillna(False).astype(bool)
+    if words:
+        out |= _has_words(text, words)
+    return out
 
 
 def _text_prices(raw: pd.Series, bad: pd.Series, col: str) -> Fire:
     """Text that is not a number: one finding per kind of text in a column (the same word on
-    many lines, or any range), on its first line, with the count and the rows."""
+    many lines), on its first line, with the count and the rows."""
     text = raw[bad].str.strip()
-    kind = text.str.upper().where(~text.str.fullmatch(_RANGE), "<range>")
+    kind = text.str.upper()
     rows = kind.index.to_series(index=kind.index).groupby(kind, sort=False)
     first = rows.min()
     at = pd.Index(first.to_numpy())
     n = rows.size().set_axis(at)
     listed = rows.agg(_rows_text).set_axis(at)
     shown = raw.reindex(at).str.strip()
-    is_range = pd.Series(first.index == "<range>", index=at)
-    examples = text.groupby(kind, sort=False).agg(_examples)
-    examples = examples.set_axis(at)
     one = "Price '" + shown + "' is not a number. Enter the charge amount (a '$' and thousands "
     one = one + "commas are fine)."
     many = (
@@ -168,17 +174,7 @@ def _text_prices(raw: pd.Series, bad: pd.Series, col: str) -> Fire:
         + listed
         + "). Enter each line's charge amount."
     )
-    ranges = (
-        n.map("{:,}".format)
-        + " prices in column "
-        + col
-        + " are ranges ("
-        + examples
-        + "; rows "
-        + listed
-        + "), not one charge. Give each line its charge; publish a range beside it."
-    )
-    what = one.where(n.eq(1), many).where(~is_range, ranges)
+    what = one.where(n.eq(1), many)
     mask = pd.Series(raw.index.isin(at), index=raw.index)
     return Fire(mask, column=col, value=shown, fields={"what": what})
 
@@ -279,18 +275,32 @@ def _own_or_group(ctx: Context, hit: pd.Series, price: pd.Series) -> tuple[pd.Se
     flag, 'NO CHARGE') has documented its policy and is not reported."""
     cfg = ctx.config.price
     key = _policy_group(ctx)
-    size, service = _service_lines(ctx)
+    size, service, coded = _service_lines(ctx)
     count = price.groupby(key).transform("sum")
     norm = (size >= cfg.group_min_lines) & (count >= cfg.group_share * size)
+    norm |= _every_coded_line(ctx, price)
     alone = hit & service & ~norm
     unexplained = hit.groupby(key).transform("sum")
     norm &= unexplained * 2 >= count
     return alone.astype(bool), (hit & norm).astype(bool)
 
 
-def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
+def _every_coded_line(ctx: Context, price: pd.Series) -> pd.Series:
+    """True on the lines of a group where every active line that bills a service code (at
+    least group_min_coded of them) has this price: a rehabilitation hospital charging therapy
+    by uncoded time lines keeps its CPT lines at zero. Slips are scattered; a whole group's
+    coded lines at zero is its pricing, stated once like a group that is mostly at zero."""
+    key = _policy_group(ctx)
+    coded = _service_lines(ctx)[2]
+    n_coded = coded.groupby(key).transform("sum")
+    n_priced = (coded & price).groupby(key).transform("sum")
+    return ((n_coded >= ctx.config.price.group_min_coded) & n_priced.eq(n_coded)).astype(bool)
+
+
+def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(active lines in the line's policy group, whether the line bills a service code no
-    line charges): the same for PRICE-MISSING and PRICE-ZERO, worked out once per run."""
+    line charges, whether it is an active line billing a service code): the same for
+    PRICE-MISSING and PRICE-ZERO, worked out once per run."""
     known = getattr(ctx, "_price_service_lines", None)
     if known is not None:
         return known
@@ -299,6 +309,7 @@ def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
     code = ctx.frame["coded_hcpcs"]
     service = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
     service &= ~in_ranges(code, cfg.item_codes)
+    coded = (ctx.active & service).astype(bool)
     if ctx.reference is not None:  # an unlisted or NOC code is priced when it is used
         service &= ~is_noc(code, ctx.reference)
     service &= _current(ctx, code)
@@ -310,7 +321,7 @@ def _service_lines(ctx: Context) -> tuple[pd.Series, pd.Series]:
     ids, _ = pd.factorize(code.array)
     billed = np.unique(ids[charged.to_numpy(dtype=bool) & (ids >= 0)])
     service &= ~pd.Series(np.isin(ids, billed), index=code.index)
-    ctx._price_service_lines = (size, service)
+    ctx._price_service_lines = (size, service, coded)
     return ctx._price_service_lines
 
 
@@ -360,6 +371,12 @@ def _group_fire(
     counts = total.map("{:,}".format) + " of the " + size.map("{:,}".format) + " active lines "
     # Lines the file explains (a price flag, 'NO CHARGE') are counted, not listed.
     explained = (total - n).map(lambda k: f"; {k:,} of them explained in the file" if k else "")
+    every = _every_coded_line(ctx, price).reindex(at).to_numpy()
+    small = size.lt(ctx.config.price.group_min_lines) | total.lt(
+        ctx.config.price.group_share * size
+    )
+    coded = pd.Series(", and they are every line of the group that bills a HCPCS code", index=at)
+    explained = explained + coded.where(every & small.to_numpy(), "")
     what = (
         counts + where + " " + verb + explained + " (rows " + listed + "). That is the pricing "
         "of the group, not a slip: confirm they are charged elsewhere (at dispense, in a per "
@@ -397,9 +414,11 @@ def price_placeholder(ctx: Context) -> list[Fire]:
     # One cent stands in for a real charge only on a line that bills a national code: on an
     # uncoded line it marks a statistical or status line (functional-limitation "current status"
     # rows carried without their G-code), on a reporting-only code it is CMS's nominal charge,
-    # and on a product supplied free it is the token charge CMS asks for.
+    # and on a product supplied free (a vaccine from a state program, any drug given at no
+    # cost) it is the token charge CMS asks for.
     billed = code.str.fullmatch(HCPCS_RE).fillna(False).astype(bool)
-    token = in_ranges(code, ctx.config.price_placeholder.token_charge_codes)
+    cfg = ctx.config.price_placeholder
+    token = in_ranges(code, cfg.token_charge_codes) | in_ranges(code, cfg.no_cost_drug_codes)
     spared = reporting_only(ctx, code) | ~billed | token | by_design(ctx)
     out = []
     for col in charge_columns(ctx):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .charge import charge_columns
 from .common import code_family, fmt_price, per_value, why_family
 from .registry import INVALID_CODES, MISMATCH, MISSING_HCPCS, Context, Fire, rule
 
@@ -26,10 +27,12 @@ def _all_blank(ctx: Context, prefix: str) -> pd.Series:
 def revcode_missing(ctx: Context) -> list[Fire]:
     """A blank revenue code on a line that bills something. A line with no HCPCS and no price
     above zero (a statistical, 'no charge' or memo line) never reaches a claim line by itself:
-    PRICE-ZERO or PRICE-MISSING already names it. A cell that says '0' (a configured
+    PRICE-ZERO or PRICE-MISSING already names it. Only the charge columns count: a line priced
+    only in a price transparency file's payer columns (an all-inclusive per diem a contract
+    pays) is a contract term, not a chargemaster charge. A cell that says '0' (a configured
     placeholder) is blank on purpose, not forgotten."""
     df = ctx.frame
-    prices = ctx.lines.prices
+    prices = ctx.lines.prices[charge_columns(ctx)]
     code = df["coded_hcpcs"]
     if len(prices.columns):
         priced = prices.gt(0).any(axis=1)
