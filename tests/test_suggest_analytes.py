@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from chargemaster.config import load_config
+from chargemaster.pipeline import RunOptions, run
 from chargemaster.suggest import (
     Catalog,
     Suggester,
@@ -16,9 +17,11 @@ from chargemaster.suggest import (
     analytes,
     antigen_methods,
     normalize,
+    reference_catalog,
     route_fits,
     route_text,
 )
+from tests.conftest import REALDATA, needs_shared
 
 AS_OF = dt.date(2026, 5, 1)
 
@@ -296,3 +299,33 @@ def test_route_text_drops_only_the_cut_salt():
     # Elsewhere on the line, or after a word naming another drug, CAP stays a capsule.
     assert "CAP" in route_text("PROGESTERONE 100MG CAP", makena).split()
     assert "CAP" in route_text("TACROLIMUS CAP 1 MG", tuple(DRUGS["J7525"])).split()
+
+
+@pytest.mark.slow
+@needs_shared
+def test_no_candidate_of_another_kind_on_a_real_chargemaster():
+    # Barton Memorial's lab lines, their codes hidden as benchmarks/suggest_accuracy.py does:
+    # before the kind was read, 'HCHG ANTIBODY,CYTOMEGALOVIRUS,IGM' got 87332 (antigen) first.
+    real = REALDATA
+    result = run(
+        RunOptions(
+            real / "cdm" / "ca_barton_memorial_2018_cdm.xlsx",
+            addendum_b=real / "hcpcs" / "OPPS_AddendumB_2026_April_softek.csv",
+            as_of=dt.date(2026, 4, 1),
+        )
+    )
+    frame, ref, config = result.lines.frame, result.reference, result.config
+    lab = frame[frame["family"].eq("lab") & frame["coded_hcpcs"].notna()]
+    lines = [d for d in lab["description"].dropna() if len(analytes(d)) == 1]
+    assert len(lines) > 100
+    s = Suggester(reference_catalog(ref, config, dt.date(2026, 4, 1)), config, {})
+    found = s.candidates_many([(d, "lab") for d in lines])
+    wrong = [
+        (d, c)
+        for d, cands in zip(lines, found, strict=True)
+        for c, _, _ in cands
+        if s._analytes(c) and not analytes(d) & s._analytes(c)
+    ]
+    assert wrong == []
+    firsts = dict(zip(lines, (f[0][0] if f else None for f in found), strict=True))
+    assert firsts["HCHG ANTIBODY,CYTOMEGALOVIRUS,IGM"] in {"86644", "86645"}
