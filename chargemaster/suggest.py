@@ -570,7 +570,6 @@ def route_text(description: str, descriptors: tuple[str, ...]) -> str:
 
 
 _ANALYTE_KINDS = ("antibody", "antigen", "nucleic")
-_WORDS = re.compile(r"[A-Z0-9]+")
 
 
 @cache
@@ -587,7 +586,7 @@ def analytes(text: str) -> frozenset[str]:
     [analytes]): 'HEPATITIS B SURFACE AB' -> antibody, 'Hepatitis b surface ag ia' -> antigen,
     'Chlmyd trach dna amp probe' -> nucleic; none for a text naming no kind or agglutination."""
     kind, targets, either, reagent = _analyte_table()
-    joined = " " + " ".join(_WORDS.findall(str(text).upper())) + " "
+    joined = " " + " ".join(_WORD.findall(str(text).upper())) + " "
     for phrase in targets:
         joined = joined.replace(f" {phrase} ", " ")
     words = joined.split()
@@ -625,7 +624,7 @@ def antigen_methods(text: str) -> frozenset[str]:
     if analytes(text) != {"antigen"}:
         return frozenset()
     table = _method_table()
-    return frozenset(table[w] for w in _WORDS.findall(str(text).upper()) if w in table)
+    return frozenset(table[w] for w in _WORD.findall(str(text).upper()) if w in table)
 
 
 def method_fits(description: str, stated: frozenset[str]) -> bool:
