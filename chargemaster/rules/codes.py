@@ -55,7 +55,7 @@ def revcode_missing(ctx: Context) -> list[Fire]:
 def _catch_all_lines(description: pd.Series) -> pd.Series:
     from ..suggest import catch_all, normalize  # the suggester's reading of a catch-all line
 
-    caught = description.map(lambda d: isinstance(d, str) and catch_all(normalize(d)) is not None)
+    caught = description.map(lambda d: isinstance(d, str) and catch_all(normalize(d)) == "")
     return caught.astype(bool)
 
 
@@ -71,7 +71,8 @@ def hcpcs_missing(ctx: Context) -> list[Fire]:
     df = ctx.frame
     missing = ctx.active & df["requires_hcpcs"] & ~df["soft"] & df["coded_hcpcs"].isna()
     # A catch-all line ('MISC LAB', 'XRAY THER MISC', 'MISCELLANEOUS') stands for whatever was
-    # done: no one code can be static on it, it is coded at charge entry by design.
+    # done: where no section's unlisted code fits it ('MISC XRAY' takes 76499), no one code can
+    # be static on it, it is coded at charge entry by design.
     missing &= ~per_value(df["description"].where(missing), _catch_all_lines)
     family = df["family"].fillna("").str.replace("_", " ")
     col = df["hcpcs_col"].fillna(ctx.lines.first_hcpcs_col)
