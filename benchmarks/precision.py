@@ -311,7 +311,9 @@ def report(
         if live is not None and len(labels) and measured:
             fires = keyed(labels).isin(live).to_numpy()
             gone = int((~fires).sum())
-            if not fires.any():  # every finding labelled is gone: the rule no longer fires
+            # Every finding labelled is gone: the rule no longer fires (the suggestions' labels
+            # are keyed on their own, see SAMPLED_ELSEWHERE).
+            if not fires.any() and not set(labels["rule"]) & SAMPLED_ELSEWHERE:
                 rows.append(_silent(labels, gone))
             labels = labels[fires]
         for rule, group in labels.groupby("rule"):

@@ -164,6 +164,20 @@ def accuracy(real: Path) -> None:
                 f"  {kind:<10} n={len(shown):>6,} of {len(part):>6,} lines  "
                 f"precision {shown['shown_right'].mean():.3f}"
             )
+    # A pooled figure can hide one file where the suggestions fail: the worst file is the one
+    # a hospital never seen here is most likely to resemble.
+    print("per file (worst top-3 first):")
+    rows = []
+    for name, part in df.groupby("file"):
+        shown = part[part["shown"]]
+        precision = f"{shown['shown_right'].mean():.3f}" if len(shown) else "-"
+        top1, top3 = part["top1"].mean(), part["top3"].mean()
+        rows.append((top3, name, len(part), top1, len(shown), precision))
+    for top3, name, n, top1, n_shown, precision in sorted(rows):
+        print(
+            f"  {name:<42} n={n:>6,}  top-1 {top1:.3f}  top-3 {top3:.3f}  "
+            f"shown n={n_shown:>5,} precision {precision}"
+        )
 
 
 def calibrate(real: Path) -> None:

@@ -535,6 +535,173 @@ def route_fits(description: str, stated: frozenset[str]) -> bool:
     return not (said & {"local", "topical"} and "intravenous" in stated)
 
 
+@lru_cache(maxsize=100_000)
+def _drug_pairs(descriptor: str) -> frozenset[tuple[str, str]]:
+    """Each word of a descriptor with the word after it: the drug and its salt or second name
+    ('hydroxyprogesterone caproate')."""
+    words = _LETTERS.findall(str(descriptor).upper())
+    return frozenset(zip(words, words[1:], strict=False))
+
+
+@lru_cache(maxsize=100_000)
+def route_text(description: str, descriptors: tuple[str, ...]) -> str:
+    """The description without the route words that, for a code with these descriptors, cut the
+    word after its drug's name: 'HYDROXYPROG CAP (MAKENA)' is hydroxyprogesterone caproate
+    (J1726, an injection), not a capsule. Only right after a word naming the drug and only
+    where the descriptor spells a longer word there that is no route word itself: elsewhere
+    'CAP' is a capsule ('PHENYLEPH CAP', 'TACROLIMUS 0.5MG CAPS')."""
+    route_words = frozenset().union(*_route_table().values())
+    words = _LETTERS.findall(str(description).upper())
+    if route_words.isdisjoint(words[1:]):
+        return description
+    pairs = frozenset().union(*map(_drug_pairs, descriptors))
+    kept = words[:1]
+    for prev, w in zip(words, words[1:], strict=False):
+        cut = w in route_words and any(
+            len(salt) > len(w)
+            and salt.startswith(w)
+            and salt not in route_words
+            and names_drug(prev, frozenset({drug}))
+            for drug, salt in pairs
+        )
+        if not cut:
+            kept.append(w)
+    return " ".join(kept)
+
+
+_ANALYTE_KINDS = ("antibody", "antigen", "nucleic")
+
+
+@cache
+def _analyte_table() -> tuple[dict[str, str], tuple[str, ...], frozenset[str], frozenset[str]]:
+    raw = _raw()["analytes"]
+    kind = {w.upper(): k for k in _ANALYTE_KINDS for w in raw[k]}
+    upper = [w.upper() for w in raw["either"]], [w.upper() for w in raw["reagent"]]
+    return kind, tuple(t.upper() for t in raw["targets"]), frozenset(upper[0]), frozenset(upper[1])
+
+
+@lru_cache(maxsize=100_000)
+def analytes(text: str) -> frozenset[str]:
+    """What a laboratory description or descriptor says its test detects (abbreviations.toml
+    [analytes]): 'HEPATITIS B SURFACE AB' -> antibody, 'Hepatitis b surface ag ia' -> antigen,
+    'Chlmyd trach dna amp probe' -> nucleic; none for a text naming no kind or agglutination."""
+    kind, targets, either, reagent = _analyte_table()
+    joined = " " + " ".join(_WORD.findall(str(text).upper())) + " "
+    for phrase in targets:
+        joined = joined.replace(f" {phrase} ", " ")
+    words = joined.split()
+    present = set(words)
+    if not present.isdisjoint(either):
+        return frozenset()
+    if not present.isdisjoint(reagent):
+        return frozenset({"antigen"})
+    found = set()
+    for i, w in enumerate(words):
+        k = kind.get(w)
+        if k is None:
+            continue
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if k == "nucleic" and (kind.get(after) == "antibody" or words[i - 1 : i] == ["ANTI"]):
+            continue  # 'DNA ANTIBODY', 'ANTI-DNA': the antibody's target ('HIV AG/AB' is both)
+        found.add(k)
+    for phrase, k in kind.items():
+        if " " in phrase and f" {phrase} " in joined:
+            found.add(k)  # 'VIRAL LOAD'
+    return frozenset(found)
+
+
+@cache
+def _method_table() -> dict[str, str]:
+    raw = _raw()["analytes"]["methods"]
+    return {w.upper(): method for method, words in raw.items() for w in words}
+
+
+@lru_cache(maxsize=100_000)
+def antigen_methods(text: str) -> frozenset[str]:
+    """How a text that finds an antigen says it is found (abbreviations.toml
+    [analytes.methods]): 'GIARDIA AG, EIA' -> immunoassay, 'Giardia ag if' ->
+    immunofluorescence; none for a text finding no antigen or naming no method."""
+    if analytes(text) != {"antigen"}:
+        return frozenset()
+    table = _method_table()
+    return frozenset(table[w] for w in _WORD.findall(str(text).upper()) if w in table)
+
+
+def method_fits(description: str, stated: frozenset[str]) -> bool:
+    """Whether an antigen code whose descriptors state the methods ``stated`` may be the code of
+    a line finding an antigen by the one method its description states."""
+    said = antigen_methods(description)
+    return len(said) != 1 or not stated or bool(said & stated)
+
+
+@cache
+def _agent_table() -> dict[str, tuple[list[list[str]], frozenset[str], dict, dict]]:
+    """Per virus: its names (as word lists), the words that may stand between name and type,
+    the types (as word tuples, longest first) and the words naming virus and type at once."""
+    out = {}
+    for agent, spec in _raw()["agents"].items():
+        names = sorted((n.upper().split() for n in spec["names"]), key=len, reverse=True)
+        up = {tuple(k.upper().split()): v for k, v in spec["types"].items()}
+        up = dict(sorted(up.items(), key=lambda kv: -len(kv[0])))  # 'B E' before 'B'
+        words = {k.upper(): v for k, v in spec["words"].items()}
+        out[agent] = (names, frozenset(w.upper() for w in spec["skip"]), up, words)
+    return out
+
+
+_LETTERS_OR_DIGITS = re.compile(r"[A-Z]+|[0-9]+")
+
+
+@lru_cache(maxsize=100_000)
+def agent_types(text: str) -> frozenset[tuple[str, str]]:
+    """The (virus, type) pairs a text names (abbreviations.toml [agents]): 'HIV 1/2 AB' ->
+    (hiv, 1), (hiv, 2); 'Hep b surface antibody' -> (hepatitis, B); 'HBSAG' -> (hepatitis, B)."""
+    words = _LETTERS_OR_DIGITS.findall(str(text).upper())
+    found = set()
+    for agent, (names, skip, types, own) in _agent_table().items():
+        i = 0
+        while i < len(words):
+            if words[i] in own:
+                found.add((agent, own[words[i]]))
+                i += 1
+                continue
+            name = next((n for n in names if words[i : i + len(n)] == n), None)
+            if name is None:
+                i += 1
+                continue
+            i += len(name)
+            while i < len(words):
+                if words[i] in skip:
+                    i += 1
+                    continue
+                typed = next((t for t in types if tuple(words[i : i + len(t)]) == t), None)
+                if typed is None:
+                    break
+                found.add((agent, types[typed]))
+                i += len(typed)
+    return frozenset(found)
+
+
+def agent_fits(description: str, stated: frozenset[tuple[str, str]]) -> bool:
+    """Whether a code whose descriptors name the virus types ``stated`` may be the code of a
+    line: for each virus the line names types of, the code names the same types or none
+    ('HIV 1 AB' is not 86702 "Hiv-2 antibody" nor 86703 "Hiv-1/hiv-2 1 result antbdy")."""
+    said = agent_types(description)
+    for agent in {a for a, _ in said}:
+        theirs = {t for a, t in stated if a == agent}
+        if theirs and theirs != {t for a, t in said if a == agent}:
+            return False
+    return True
+
+
+def analyte_fits(description: str, stated: frozenset[str]) -> bool:
+    """Whether a code whose descriptors state the kinds ``stated`` (antibody, antigen, nucleic
+    acid) may be the code of a line whose description states a kind: 'CHLAMYDIA DNA PROBE' is
+    not 86631 "Chlamydia antibody". A description stating no kind, or two ('HIV AG/AB COMBO'),
+    is not judged; nor is a code whose descriptors state none ("Assay of psa total")."""
+    said = analytes(description)
+    return len(said) != 1 or not stated or bool(said & stated)
+
+
 def region_groups(words: list[str]) -> tuple[frozenset[str], ...]:
     """The body regions a text names as its subjects, one set per body word (abbreviations.toml
     [body]): 'CT CHEST ABDOMEN PELVIS' -> CHEST, ABDOMEN, PELVIS. A region named after 'with'
@@ -742,6 +909,35 @@ class Suggester:
             stated[code] = frozenset().union(*map(routes, texts))
         return stated[code]
 
+    def _route_text(self, description: str, code: str) -> str:
+        """The description as its routes are read for a code (see route_text)."""
+        texts = tuple(self.catalog.texts[i] for i in self._rows.get(code, []))
+        return route_text(description, texts)
+
+    def _methods(self, code: str) -> frozenset[str]:
+        """The antigen methods the published descriptors of a code state, together."""
+        stated = self.catalog.derived.setdefault("methods", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(antigen_methods, texts))
+        return stated[code]
+
+    def _agents(self, code: str) -> frozenset[tuple[str, str]]:
+        """The virus types the published descriptors of a code name, together."""
+        stated = self.catalog.derived.setdefault("agents", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(agent_types, texts))
+        return stated[code]
+
+    def _analytes(self, code: str) -> frozenset[str]:
+        """What the published descriptors of a code say its test detects, together."""
+        stated = self.catalog.derived.setdefault("analytes", {})
+        if code not in stated:
+            texts = (self.catalog.texts[i] for i in self._rows.get(code, []))
+            stated[code] = frozenset().union(*map(analytes, texts))
+        return stated[code]
+
     def _pool(self, allowed: set[str | None]) -> tuple[list[int], list[str]]:
         key = frozenset(allowed)
         if key not in self._pools:
@@ -849,6 +1045,9 @@ class Suggester:
                 and self._local_family.get(code) in allowed
                 and not conflicts(terms, key_terms(other.split()), body=True, modality=True)
                 and covers(groups, body_parts(other.split()))
+                # 'HEP B SURF AG' is 'HEP B SURF AB' but one letter: another test
+                and analyte_fits(raw, analytes(other))
+                and agent_fits(raw, agent_types(other))
             ):
                 found[code] = (
                     score / 100 * 0.95,
@@ -868,12 +1067,18 @@ class Suggester:
                 # A drug code must name the line's drug, whatever else matches.
                 if not drug_fits(raw, self.catalog.texts[i], self._drug_names(code)):
                     continue
-                if not route_fits(raw, self._routes(code)):
+                if not route_fits(self._route_text(raw, code), self._routes(code)):
                     continue  # injection J0132 for an inhalation solution
                 brand = drug_detail(self.catalog.texts[i])[2]
                 if brand and not names_drug(raw, frozenset({brand})):
                     score -= BRAND_PENALTY  # a brand's own code, for a line naming no brand
             else:
+                if not analyte_fits(raw, self._analytes(code)):
+                    continue  # the antigen code 87340 for 'HEPATITIS B SURFACE AB'
+                if not method_fits(raw, self._methods(code)):
+                    continue  # immunofluorescence 87269 for 'GIARDIA AG, EIA'
+                if not agent_fits(raw, self._agents(code)):
+                    continue  # hepatitis A 86708 for 'HEPATITIS B SURFACE AB'
                 score += AGREE_BONUS * agreements(terms, self._terms(i))
             if code not in found or ("descriptor" in found[code][1] and found[code][0] < score):
                 found[code] = (score, f"matches reference descriptor '{self.catalog.texts[i]}'")

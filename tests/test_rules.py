@@ -113,6 +113,23 @@ def test_soft_coded_line_needs_no_hcpcs(check):
     assert ("HCPCS-MISSING", 3) in pairs
 
 
+def test_a_catch_all_line_needs_no_static_code(check):
+    # Hahnemann 'MISC LAB' and 'MISCELLANEOUS' on 0343, Orange County 'XRAY THER MISC': coded at
+    # charge entry by design. A line naming a service beside the catch-all word still fires, and
+    # so does one whose section has an unlisted code.
+    rows = [
+        line(code="1", desc="MISC LAB", rev="0300", hcpcs="", price="0"),
+        line(code="2", desc="XRAY THER MISC", rev="0333", hcpcs="", price="0"),
+        line(code="3", desc="MISCELLANEOUS", rev="0343", hcpcs="", price="0"),
+        line(code="4", desc="MISC PATHOLOGY CONSULT", rev="0310", hcpcs="", price="90"),
+        line(code="5", desc="CBC W AUTO DIFF", rev="0305", hcpcs="", price="62"),
+        # one code fits: the section's unlisted code (76499), which the suggestions offer
+        line(code="6", desc="MISC XRAY PROCEDURE", rev="0320", hcpcs="", price="100"),
+    ]
+    pairs, _ = check(rows)
+    assert sorted(r for rule, r in pairs if rule == "HCPCS-MISSING") == [5, 6, 7]
+
+
 def test_soft_coded_department_from_config(check, tmp_path):
     cfg = tmp_path / "site.toml"
     cfg.write_text('[static_coding]\nsoft_coded_departments = ["lab"]\n')

@@ -52,6 +52,13 @@ def revcode_missing(ctx: Context) -> list[Fire]:
     return [Fire(missing, column=df["revenue_col"], value="", fields={"billed": what})]
 
 
+def _catch_all_lines(description: pd.Series) -> pd.Series:
+    from ..suggest import catch_all, normalize  # the suggester's reading of a catch-all line
+
+    caught = description.map(lambda d: isinstance(d, str) and catch_all(normalize(d)) == "")
+    return caught.astype(bool)
+
+
 # Without a HCPCS column every ancillary line would fire: COLUMN-MISSING says it once instead.
 @rule(
     "HCPCS-MISSING",
@@ -63,6 +70,10 @@ def revcode_missing(ctx: Context) -> list[Fire]:
 def hcpcs_missing(ctx: Context) -> list[Fire]:
     df = ctx.frame
     missing = ctx.active & df["requires_hcpcs"] & ~df["soft"] & df["coded_hcpcs"].isna()
+    # A catch-all line ('MISC LAB', 'XRAY THER MISC', 'MISCELLANEOUS') stands for whatever was
+    # done: where no section's unlisted code fits it ('MISC XRAY' takes 76499), no one code can
+    # be static on it, it is coded at charge entry by design.
+    missing &= ~per_value(df["description"].where(missing), _catch_all_lines)
     family = df["family"].fillna("").str.replace("_", " ")
     col = df["hcpcs_col"].fillna(ctx.lines.first_hcpcs_col)
     return [Fire(missing, column=col, value="", fields={"family": family, "why": why_family(df)})]
