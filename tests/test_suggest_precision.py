@@ -84,11 +84,11 @@ def test_catch_all_line_shows_no_specific_code_in_issues(check, tmp_path):
     ]
     pairs, result = check(rows, addendum_b=add_b, as_of=AS_OF)
     table = result.suggestions
-    # The Suggestions sheet keeps the candidates for the analyst ...
-    assert "89240" in table.loc[table["Row"].eq(2), "HCPCS"].tolist()
-    # ... Issues shows none for 'MISC LAB', and only the unlisted x-ray code for the x-ray line.
+    # 'MISC LAB' fits no one code: it is coded at charge entry, so it needs no static code and
+    # gets no candidates; the x-ray line shows only the unlisted x-ray code.
+    assert table.loc[table["Row"].eq(2)].empty
     missing = rule_rows(result, "HCPCS-MISSING").set_index("row")
-    assert missing.loc[2, "suggested"] is None
+    assert list(missing.index) == [3]
     assert missing.loc[3, "suggested"] == "76499 (1.00)"
     shown = rule_rows(result, "HCPCS-SUGGESTED").set_index("row")
     assert list(shown.index) == [3] and shown.loc[3, "suggested"] == "76499"
