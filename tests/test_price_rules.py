@@ -358,7 +358,9 @@ def test_sessions_of_different_stated_lengths_are_not_compared(check):
         line(
             code="2", desc="THER PROCEDURE-GROUP 60 MIN", rev="0433", hcpcs="97150", price="118.05"
         ),
-        line(code="3", desc="GROUP THERAPY 30 MIN", rev="0433", hcpcs="97150", price="95.00"),
+        line(
+            code="3", desc="THER PROCEDURE-GROUP 30 MIN OP", rev="0433", hcpcs="97150", price="95"
+        ),
     ]
     pairs, result = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == [2]

@@ -497,9 +497,17 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         if not take.any():
             continue
         key = like[take]
-        grouped = price[take].groupby(key, sort=False)
-        stats = grouped.agg(["min", "max", "size"])
-        stats = stats[stats["min"] != stats["max"]]
+        stats = _differing(price[take], key)
+        if stats.empty:
+            continue
+        # Within a group, only lines that describe the same item are compared: descriptions
+        # whose words one holds all of the other's ('HCHG CHOLESTEROL', 'HCHG CORE
+        # CHOLESTEROL'). Two descriptions each naming what the other lacks ('ACETAMINOPHEN',
+        # 'SALICYLATE' under one drug-class code; 'BRAF', 'RAS/RAF') are other items.
+        key = key[key.isin(stats.index)]
+        item = _same_items(key, df["description"].reindex(key.index), _keyed_words(ctx))
+        key = key + "#" + item
+        stats = _differing(price[key.index], key)
         if stats.empty:
             continue
         # Rows are listed only for the groups whose prices differ.
@@ -530,6 +538,78 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             )
         )
     return out
+
+
+def _differing(price: pd.Series, key: pd.Series) -> pd.DataFrame:
+    """min, max and size of the price per key, for the keys whose prices differ."""
+    stats = price.groupby(key, sort=False).agg(["min", "max", "size"])
+    return stats[stats["min"] != stats["max"]]
+
+
+# A side named in words: a left and a right exam are priced alike (bilateral is keyed apart).
+_SIDES = ("LT", "RT", "LEFT", "RIGHT")
+
+
+def _keyed_words(ctx: Context) -> frozenset[str]:
+    """Words the group key already reads (specimens, methods, sides, send-out and service
+    words): left out when descriptions are compared, so that 'BILIRUBIN TOT BLD' and
+    'BILIRUBIN TOT' name the same item."""
+    from ..suggest import normalize
+
+    cfg = ctx.config.price_inconsistent
+    texts = [*cfg.bilateral_words, *cfg.send_out_words, *cfg.service_words, *_SIDES]
+    for table in (cfg.specimens, cfg.methods):
+        texts += [spelling for _, spellings in table for spelling in spellings]
+    words = set()
+    for text in texts:
+        words |= set(re.findall(r"[A-Z0-9]+", text.upper()))
+        words |= set(re.findall(r"[A-Z0-9]+", normalize(text).upper()))
+    return frozenset(words)
+
+
+def _same_items(key: pd.Series, description: pd.Series, keyed: frozenset[str]) -> pd.Series:
+    """Per line, which item of its group it describes: lines are one item when the words of
+    one description are all in the other (after the abbreviations are read, leaving out the
+    words the key reads), and items chain through such pairs. A blank description names
+    nothing that sets it apart."""
+    words = per_value(description, lambda s: s.map(lambda d: _words(d) - keyed))
+    out = pd.Series("0", index=key.index, dtype="object")
+    for rows in key.groupby(key, sort=False).indices.values():
+        sets = words.iloc[rows]
+        distinct = list(dict.fromkeys(sets))
+        if len(distinct) > 1:
+            item = dict(zip(distinct, _chained(distinct), strict=True))
+            out.iloc[rows] = sets.map(item).to_numpy()
+    return out.astype("str")
+
+
+def _chained(sets: list[frozenset[str]]) -> list[str]:
+    """For each word set, the item it belongs to: sets one of which holds the other are one
+    item, and so are sets chained through such pairs (union-find)."""
+    root = list(range(len(sets)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for i, a in enumerate(sets):
+        for j in range(i + 1, len(sets)):
+            if a <= sets[j] or sets[j] <= a:
+                root[find(i)] = find(j)
+    return [str(find(i)) for i in range(len(sets))]
+
+
+def _words(description) -> frozenset[str]:
+    """The words of a description as the suggester reads them (abbreviations spelled out,
+    noise words dropped), keeping single letters: influenza A is not influenza B."""
+    if not isinstance(description, str):
+        return frozenset()
+    from ..suggest import normalize
+
+    letters = {w for w in re.findall(r"[A-Z0-9]+", description.upper()) if len(w) == 1}
+    return frozenset(re.findall(r"[A-Z0-9]+", normalize(description).upper())) | letters
 
 
 # A duration read whole: a range ('4-6 HRS') or a bound ('> 6 HRS', '<=2 HRS', 'OVER 60 MIN',
