@@ -132,7 +132,7 @@ def test_duration_ranges_and_bounds_are_read_whole(check):
     ]
     pairs, _ = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == []
-    rows.append(transfusion("6", "BLOOD TRANSFUSION OVER 6 HOURS", "2500"))
+    rows.append(transfusion("6", "HCHG BLOOD TRANSFUSION OVER 6 HOURS", "2500"))
     pairs, result = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == [5]
     assert messages(result, "PRICE-INCONSISTENT")[5].startswith(
@@ -150,7 +150,7 @@ def test_a_service_qualifier_makes_another_service(check):
     assert fired(pairs, "PRICE-INCONSISTENT") == []
     # Each kind is still compared with its own kind.
     rows.append(observation("3140003", "OBSERV TELEMETRY PER HR", "70"))
-    rows.append(observation("3140004", "OBSERVATION HOURLY", "60"))
+    rows.append(observation("3140004", "OBSERVATION PER HR", "60"))
     pairs, result = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == [2, 3]
     text = messages(result, "PRICE-INCONSISTENT")
@@ -170,7 +170,7 @@ def test_a_secondary_procedure_line_is_its_own_pricing_tier(check):
     ]
     pairs, _ = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == []
-    rows.append(fluoro("3190241", "SEC FLUORO GUIDE NEEDLE", "250"))
+    rows.append(fluoro("3190241", "SEC FLUORO GUIDANCE NEEDLE", "250"))
     pairs, result = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == [3]
     assert messages(result, "PRICE-INCONSISTENT")[3].startswith("77002 SEC on revenue code 0320")
@@ -190,7 +190,7 @@ def test_a_line_priced_per_setting_is_compared_with_lines_priced_the_same_way(ch
     # Like with like still fires: two one-price lines, and two per-setting lines' OP prices.
     rows += [
         ["2895017", "ECHO 2D LIMITED", "4080", "CHARGES", "600", "", "93308", "480"],
-        ["2883008", "ECHO 2D LIMITED F/U", "4592", "CHARGES", "1518", "560", "93308", "480"],
+        ["2883008", "ECHO 2D LIMITED/FOLLOW-UP", "4592", "CHARGES", "1518", "560", "93308", "480"],
     ]
     pairs, result = check(rows, header=CHOMP)
     f = result.findings[result.findings["rule"].eq("PRICE-INCONSISTENT")]

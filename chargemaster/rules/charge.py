@@ -547,7 +547,26 @@ def _differing(price: pd.Series, key: pd.Series) -> pd.DataFrame:
 
 
 # A side named in words: a left and a right exam are priced alike (bilateral is keyed apart).
+# The words of a stated duration, which the key reads whole ('> 6 HRS', 'OVER 6 HOURS').
 _SIDES = ("LT", "RT", "LEFT", "RIGHT")
+_DURATION_WORDS = (
+    "MIN",
+    "MINS",
+    "MINUTE",
+    "MINUTES",
+    "HR",
+    "HRS",
+    "HOUR",
+    "HOURS",
+    "OVER",
+    "UNDER",
+    "UP",
+    "TO",
+    "LESS",
+    "MORE",
+    "GREATER",
+    "THAN",
+)
 
 
 def _keyed_words(ctx: Context) -> frozenset[str]:
@@ -558,6 +577,7 @@ def _keyed_words(ctx: Context) -> frozenset[str]:
 
     cfg = ctx.config.price_inconsistent
     texts = [*cfg.bilateral_words, *cfg.send_out_words, *cfg.service_words, *_SIDES]
+    texts += _DURATION_WORDS
     for table in (cfg.specimens, cfg.methods):
         texts += [spelling for _, spellings in table for spelling in spellings]
     words = set()
