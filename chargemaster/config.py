@@ -246,30 +246,18 @@ def _build(raw: dict[str, Any], source: str) -> Config:
         aliases={k: _strings(v, f"aliases.{k}") for k, v in raw["aliases"].items()},
         source=source,
         price_placeholder=PricePlaceholder(
-            _ranges(
-                _strings(raw["price_placeholder"]["reporting_only_codes"], "reporting_only_codes"),
-                "price_placeholder.reporting_only_codes",
-            ),
+            _range_list(raw, "price_placeholder", "reporting_only_codes"),
             tuple(
                 s.strip().upper()
                 for s in _strings(
                     raw["price_placeholder"]["reporting_only_status"], "reporting_only_status"
                 )
             ),
-            _ranges(
-                _strings(raw["price_placeholder"]["token_charge_codes"], "token_charge_codes"),
-                "price_placeholder.token_charge_codes",
-            ),
-            _ranges(
-                _strings(raw["price_placeholder"]["no_cost_drug_codes"], "no_cost_drug_codes"),
-                "price_placeholder.no_cost_drug_codes",
-            ),
+            _range_list(raw, "price_placeholder", "token_charge_codes"),
+            _range_list(raw, "price_placeholder", "no_cost_drug_codes"),
         ),
         price_inconsistent=PriceInconsistent(
-            _ranges(
-                _strings(raw["price_inconsistent"]["exclude_codes"], "exclude_codes"),
-                "price_inconsistent.exclude_codes",
-            ),
+            _range_list(raw, "price_inconsistent", "exclude_codes"),
             raw["price_inconsistent"]["exclude_noc"],
             raw["price_inconsistent"]["exclude_local"],
             tuple(
@@ -280,21 +268,12 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             ),
             tuple(sorted(upper(raw["price_inconsistent"]["send_out_words"], "send_out_words"))),
             tuple(sorted(upper(raw["price_inconsistent"]["service_words"], "service_words"))),
-            _ranges(
-                _strings(raw["price_inconsistent"]["specimen_codes"], "specimen_codes"),
-                "price_inconsistent.specimen_codes",
-            ),
+            _range_list(raw, "price_inconsistent", "specimen_codes"),
             _named_words(raw["price_inconsistent"], "specimens"),
             _named_words(raw["price_inconsistent"], "methods"),
             _usual_specimens(raw["price_inconsistent"]),
-            _ranges(
-                _strings(raw["price_inconsistent"]["method_fixed_codes"], "method_fixed_codes"),
-                "price_inconsistent.method_fixed_codes",
-            ),
-            _ranges(
-                _strings(raw["price_inconsistent"]["contrast_codes"], "contrast_codes"),
-                "price_inconsistent.contrast_codes",
-            ),
+            _range_list(raw, "price_inconsistent", "method_fixed_codes"),
+            _range_list(raw, "price_inconsistent", "contrast_codes"),
             tuple(
                 sorted(upper(raw["price_inconsistent"]["bilateral_suffixes"], "bilateral_suffixes"))
             ),
@@ -382,6 +361,11 @@ def _price(raw: dict[str, Any]) -> PriceConfig:
         no_bill_revenue_codes=upper("no_bill_revenue_codes"),
         pricing_method_texts=upper("pricing_method_texts"),
     )
+
+
+def _range_list(raw: dict[str, Any], table: str, key: str) -> tuple[str, ...]:
+    """The code ranges of [table] key, checked."""
+    return _ranges(_strings(raw[table][key], key), f"{table}.{key}")
 
 
 def _ranges(codes: tuple[str, ...], key: str) -> tuple[str, ...]:
