@@ -592,15 +592,17 @@ def _same_items(key: pd.Series, description: pd.Series, keyed: frozenset[str]) -
     one description are all in the other (after the abbreviations are read, leaving out the
     words the key reads), and items chain through such pairs. A blank description names
     nothing that sets it apart."""
-    words = per_value(description, lambda s: s.map(lambda d: _words(d) - keyed))
-    out = pd.Series("0", index=key.index, dtype="object")
+    words = per_value(description, lambda s: s.map(lambda d: _words(d) - keyed)).to_numpy()
+    out = np.full(len(key), "0", dtype=object)
+    # Plain Python per group: some thousands of small groups, where pandas' per-call cost
+    # would be most of the time.
     for rows in key.groupby(key, sort=False).indices.values():
-        sets = words.iloc[rows]
+        sets = words[rows].tolist()
         distinct = list(dict.fromkeys(sets))
         if len(distinct) > 1:
             item = dict(zip(distinct, _chained(distinct), strict=True))
-            out.iloc[rows] = sets.map(item).to_numpy()
-    return out.astype("str")
+            out[rows] = [item[s] for s in sets]
+    return pd.Series(out, index=key.index, dtype="str")
 
 
 def _chained(sets: list[frozenset[str]]) -> list[str]:
