@@ -199,7 +199,7 @@ def build() -> Plan:
     row, _ = p.add("SUPPLY", "0278", "C1713", "ANCHOR SCREW PLACEHOLDER", 0.01)
     p.expect("PRICE-PLACEHOLDER", row, "Unit Price")
     # Like with like priced differently: one finding per group, on the group's first line.
-    p.add("LAB", "0305", "85025", "CBC W AUTO DIFF STAT", 40.00)
+    p.add("LAB", "0305", "85025", "CBC W/AUTO DIFF", 40.00)
     p.expect("PRICE-INCONSISTENT", base_rows["85025"][0], "Unit Price")
     # Not inconsistent: codes that cover many items (a device C-code, a drug per package) and
     # the same code on another revenue code.

@@ -170,7 +170,7 @@ def test_a_secondary_procedure_line_is_its_own_pricing_tier(check):
     ]
     pairs, _ = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == []
-    rows.append(fluoro("3190241", "SEC FLUORO GUIDANCE NEEDLE", "250"))
+    rows.append(fluoro("3190241", "SEC FLUORO GUIDANCE NEEDLE PLACEMENT", "250"))
     pairs, result = check(rows)
     assert fired(pairs, "PRICE-INCONSISTENT") == [3]
     assert messages(result, "PRICE-INCONSISTENT")[3].startswith("77002 SEC on revenue code 0320")
@@ -189,7 +189,7 @@ def test_a_line_priced_per_setting_is_compared_with_lines_priced_the_same_way(ch
     assert fired(pairs, "PRICE-INCONSISTENT") == []
     # Like with like still fires: two one-price lines, and two per-setting lines' OP prices.
     rows += [
-        ["2895017", "ECHO 2D LIMITED", "4080", "CHARGES", "600", "", "93308", "480"],
+        ["2895017", "ECHO 2D LIMITED/FOLLOW-UP", "4080", "CHARGES", "600", "", "93308", "480"],
         ["2883008", "ECHO 2D LIMITED/FOLLOW-UP", "4592", "CHARGES", "1518", "560", "93308", "480"],
     ]
     pairs, result = check(rows, header=CHOMP)

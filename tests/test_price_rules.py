@@ -302,12 +302,12 @@ def test_inpatient_and_outpatient_rows_are_compared_apart(check):
         ["IP-1", "INPATIENT", "TSH", "84443", "0301", "84.00"],
         ["OP-1", "OUTPATIENT", "TSH", "84443", "0301", "70.00"],
         ["IP-2", "INPATIENT", "TSH REFLEX", "84443", "0301", "84.00"],
-        ["OP-2", "OUTPATIENT", "TSH REFLEX", "84443", "0301", "75.00"],
+        ["OP-2", "OUTPATIENT", "TSH", "84443", "0301", "75.00"],
     ]
     pairs, result = check(rows, header=header)
     assert fired(pairs, "PRICE-INCONSISTENT") == [3]
     assert messages(result, "PRICE-INCONSISTENT")[3].startswith(
-        "84443 (outpatient) on revenue code 0301 is priced from 70.00 to 75.00"
+        "84443 (outpatient) on revenue code 0301 is priced from 70.00 to 75.00 across 2"
     )
 
 
