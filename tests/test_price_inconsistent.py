@@ -33,6 +33,7 @@ ADDENDUM_B_ROWS = [
     ("80307", "Drug test prsmv chem anlyzr", "Q4"),
     ("82465", "Assay bld/serum cholesterol", "Q4"),
     ("72040", "X-ray exam neck spine 2-3 vw", "Q1"),
+    ("74182", "Mri abdomen w/dye", "Q3"),
 ]
 
 
@@ -255,6 +256,38 @@ def test_a_code_naming_one_contrast_state_keeps_its_lines_together(check, tmp_pa
     got = checked(check, tmp_path, rows)
     assert sorted(got) == [2]
     assert got[2].startswith("70551 on revenue code 0610 is priced from 2,100.00 to 2,400.00")
+
+
+def test_another_contrast_state_under_a_one_state_code_is_another_exam(check, tmp_path):
+    # Stanislaus 8392: 'MRI PITUITARY' without, with, and with-and-without contrast, all coded
+    # 74182 ('Mri abdomen w/dye'), priced on the file's contrast tiers: the code is wrong
+    # (DESCRIPTION-CODE-CONFLICT), not the price. The line stating the code's own state, and
+    # one stating none, are still its exam.
+    rows = [
+        line(code="1", desc="MRI PITUITARY WO CONTRAST", rev="0610", hcpcs="74182", price="2205"),
+        line(code="2", desc="MRI PITUITARY W CONTRAST", rev="0610", hcpcs="74182", price="2310"),
+        line(code="3", desc="MRI PITUITARY WWO CONTRAST", rev="0610", hcpcs="74182", price="4218"),
+    ]
+    assert checked(check, tmp_path, rows) == {}
+    rows.append(line(code="4", desc="MRI PITUITARY", rev="0610", hcpcs="74182", price="2400"))
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [3]
+    assert got[3].startswith("74182 on revenue code 0610 is priced from 2,310.00 to 2,400.00")
+
+
+def test_a_send_out_department_keeps_its_lines_apart(check):
+    # Orange County: arsenic 150 under account 'LAB - FAC DEF', 17.59 under 'LAB SEND-OUTS'.
+    header = ["CDM #", "CDM Description", "Account Name", "Rev Code", "Price", "CPT or HCPCS CD"]
+    rows = [
+        ["6940051", "ARSENIC QUANTITATIVE", "LAB - FAC DEF", "300", "150", "82175"],
+        ["7002175", "ARSENIC QUANTITATIVE", "LAB SEND-OUTS", "300", "17.59", "82175"],
+    ]
+    _, result = check(rows, header=header)
+    assert result.lines.frame["department"].tolist() == ["LAB - FAC DEF", "LAB SEND-OUTS"]
+    assert found(result) == {}
+    rows.append(["6940052", "ARSENIC QUANTITATIVE", "LAB - FAC DEF", "300", "160", "82175"])
+    _, result = check(rows, header=header)
+    assert sorted(found(result)) == [2]
 
 
 def test_without_addendum_b_contrast_and_descriptors_are_not_read(check):

@@ -473,8 +473,8 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         bilateral |= upper.str.contains(last, regex=True).fillna(False).astype(bool)
     side = pd.Series(np.where(bilateral, " bilateral", ""), index=df.index, dtype="str")
     sent = ctx.config.price_inconsistent.send_out_words
-    if sent:
-        sends = _has_words(df["description"], sent)
+    if sent:  # in the description, or in the department's name ('LAB SEND-OUTS')
+        sends = _has_words(df["description"], sent) | _has_words(df["department"].fillna(""), sent)
         side = side + pd.Series(np.where(sends, " send-out", ""), index=df.index, dtype="str")
     # A description that states a duration ('30 MIN', '1 HR') prices that session length: a
     # 60-minute group session is not like a 15-minute one under the same per-session code.
@@ -797,11 +797,15 @@ def _contrast(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Serie
     if ctx.reference is None or not imaging.any():
         return out
     said = _descriptors(ctx, code[imaging])
-    open_ = per_value(said, lambda d: d.map(_no_contrast_state)).astype(bool)
-    text = description[imaging][open_.to_numpy(dtype=bool)].dropna()
-    if text.empty:
-        return out
-    state = per_value(text, _contrast_states)
+    open_ = per_value(said, lambda d: d.map(_no_contrast_state)).astype(bool).to_numpy(dtype=bool)
+    text = description[imaging].dropna()
+    state = per_value(text, _contrast_states).reindex(said.index, fill_value="")
+    # Under a code naming one state, a line stating another is another exam miscoded
+    # (DESCRIPTION-CODE-CONFLICT names it), not another price of the code's exam: 'MRI
+    # PITUITARY W', 'WO' and 'WWO' all on 74182 follow the file's contrast tiers.
+    own = per_value(said, _contrast_states)
+    other = (said.ne("") & state.ne("") & state.ne(own)).to_numpy(dtype=bool)
+    state = state.where(open_ | other, "")
     return out.add(state.reindex(out.index, fill_value=""), fill_value="").astype("str")
 
 
