@@ -290,6 +290,24 @@ def test_a_send_out_department_keeps_its_lines_apart(check):
     assert sorted(found(result)) == [2]
 
 
+def test_the_file_s_own_inpatient_and_outpatient_prices_are_not_a_discrepancy(check):
+    # Chomp: cost centre 4770 prices 97112 at 215 inpatient, 172 outpatient; cost centres 4779
+    # and 4790 carry one price each, 215 and 172: the inpatient and outpatient builds.
+    header = ["ITEM", "DESCRIPTION", "CC", "TYPE", "DEF/IP PRICE", "OP PRICE", "CPT", "REV"]
+    rows = [
+        ["2770112", "NEUROMUSCULAR REEDUCATION", "4770", "CHARGES", "215", "172", "97112", "420"],
+        ["2779112", "NEUROMUSCULAR REEDUCATION", "4779", "CHARGES", "215", "", "97112", "420"],
+        ["2790112", "NEUROMUSCULAR REEDUCATION", "4790", "CHARGES", "172", "", "97112", "420"],
+    ]
+    _, result = check(rows, header=header)
+    assert found(result) == {}
+    rows.append(
+        ["2791112", "NEUROMUSCULAR REEDUCATION", "4791", "CHARGES", "190", "", "97112", "420"]
+    )
+    _, result = check(rows, header=header)
+    assert sorted(found(result)) == [3]
+
+
 def test_without_addendum_b_contrast_and_descriptors_are_not_read(check):
     rows = [
         line(code="1", desc="MRA CHEST W CONTRAST", rev="0618", hcpcs="71555", price="3670"),

@@ -508,6 +508,7 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         item = _same_items(df["description"].reindex(key.index), _keyed_words(ctx))
         key = key + "#" + item
         stats = _differing(price[key.index], key)
+        stats = stats[~_setting_pair(ctx, price[key.index], key, code).reindex(stats.index)]
         if stats.empty:
             continue
         # Rows are listed only for the groups whose prices differ.
@@ -538,6 +539,34 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             )
         )
     return out
+
+
+def _setting_pair(ctx: Context, price: pd.Series, key: pd.Series, code: pd.Series) -> pd.Series:
+    """Per group, whether its prices are the setting prices another line of the same code
+    carries: where a line prices 97112 at 215 inpatient and 172 outpatient, a cost centre's
+    97112 at 215 and another's at 172 are the inpatient and outpatient builds (Chomp's therapy
+    cost centres), not two prices of one item."""
+    cols = _setting_columns(ctx)
+    none = pd.Series(False, index=pd.Index(key.unique()))
+    if len(cols) < 2:
+        return none
+    prices = ctx.lines.prices[cols]
+    both = (prices > 0).sum(axis=1) >= 2
+    pairs: dict[str, list[frozenset[float]]] = {}
+    for c, values in zip(ctx.frame["coded_hcpcs"][both], prices[both].to_numpy(), strict=True):
+        if isinstance(c, str):
+            pairs.setdefault(c, []).append(frozenset(v for v in values if v > 0))
+    if not pairs:
+        return none
+    seen = price.groupby(key, sort=False).agg(lambda p: frozenset(p))
+    of = code.reindex(key.index).groupby(key, sort=False).first()
+    return pd.Series(
+        [
+            any(s <= pair for pair in pairs.get(c, ()))
+            for s, c in zip(seen, of.reindex(seen.index), strict=True)
+        ],
+        index=seen.index,
+    )
 
 
 def _differing(price: pd.Series, key: pd.Series) -> pd.DataFrame:
@@ -834,16 +863,21 @@ def _contrast_states(text: pd.Series) -> pd.Series:
 _SETTING_WORDS = {"ip", "inpatient", "inpt", "ipd", "op", "outpatient", "outpt", "opd", "opt"}
 
 
+def _setting_columns(ctx: Context) -> list[str]:
+    """The charge columns whose header names a setting ('DEF/IP PRICE', 'OP PRICE')."""
+    return [
+        c
+        for c in charge_columns(ctx)
+        if set(re.split(r"[^a-z0-9]+", str(c).lower())) & _SETTING_WORDS
+    ]
+
+
 def _priced_settings(ctx: Context, index: pd.Index) -> pd.Series:
     """Which setting price columns ('DEF/IP PRICE', 'OP PRICE') each line fills. Where an export
     gives a default price and an outpatient one only on some lines, the first column of a line
     with both is its inpatient price and of a line with one its only price: not like with like,
     so lines are compared only with lines priced for the same settings."""
-    cols = [
-        c
-        for c in charge_columns(ctx)
-        if set(re.split(r"[^a-z0-9]+", str(c).lower())) & _SETTING_WORDS
-    ]
+    cols = _setting_columns(ctx)
     if len(cols) < 2:
         return pd.Series("", index=index, dtype="str")
     out = pd.Series("", index=index, dtype="str")
