@@ -116,7 +116,9 @@ def price_missing(ctx: Context) -> list[Fire]:
         bad = active & raw.notna() & raw.str.strip().ne("") & lines.prices[col].isna()
         # A range or 'Time based' says how the line is priced at charge entry, as a price-flag
         # column does: the file explains it, it is not a missing price.
-        bad &= ~_pricing_method(raw.where(bad), ctx.config.price.pricing_method_texts)
+        if bad.any():  # read only the few cells that are not numbers
+            method = _pricing_method(raw[bad], ctx.config.price.pricing_method_texts)
+            bad &= ~method.reindex(bad.index, fill_value=False)
         if bad.any():
             out.append(_text_prices(raw, bad, col))
     # Blank only where no price column of the line holds anything: a price in another column
