@@ -492,6 +492,8 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     label = label + side + place
     like = code + "|" + others + "|" + mods + "|" + rev + "|" + setting + "|" + side
     like = like + "|" + _priced_settings(ctx, df.index)
+    keyed = _keyed_words(ctx)
+    pairs = _setting_pairs(ctx)
     out = []
     for col in charge_columns(ctx):
         price = ctx.lines.prices[col].reindex(df.index)
@@ -507,10 +509,10 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         # Other words name another item or build under the code ('ACETAMINOPHEN' and
         # 'SALICYLATE' under one drug-class code; 'BRAF' and 'RAS/RAF').
         key = key[key.isin(stats.index)]
-        item = _same_items(df["description"].reindex(key.index), _keyed_words(ctx))
-        key = key + "#" + item
+        key = key + "#" + _same_items(df["description"].reindex(key.index), keyed)
         stats = _differing(price[key.index], key)
-        stats = stats[~_setting_pair(ctx, price[key.index], key, code).reindex(stats.index)]
+        if pairs:
+            stats = stats[~_setting_pair(pairs, price[key.index], key, code).reindex(stats.index)]
         if stats.empty:
             continue
         # Rows are listed only for the groups whose prices differ.
@@ -543,30 +545,34 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     return out
 
 
-def _setting_pair(ctx: Context, price: pd.Series, key: pd.Series, code: pd.Series) -> pd.Series:
+def _setting_pairs(ctx: Context) -> dict[str, list[frozenset[float]]]:
+    """Per code, the sets of setting prices its lines carry where a line fills two or more
+    setting price columns ('DEF/IP PRICE' 215, 'OP PRICE' 172 on 97112); empty without such
+    columns."""
+    cols = _setting_columns(ctx)
+    if len(cols) < 2:
+        return {}
+    prices = ctx.lines.prices[cols]
+    both = ((prices > 0).sum(axis=1) >= 2).to_numpy(dtype=bool)
+    # A code repeats its price pair on many lines: each distinct pair is read once.
+    found = prices[both].assign(_code=ctx.frame["coded_hcpcs"][both]).dropna(subset="_code")
+    pairs: dict[str, list[frozenset[float]]] = {}
+    for row in found.drop_duplicates().itertuples(index=False):
+        pairs.setdefault(row[-1], []).append(frozenset(v for v in row[:-1] if v > 0))
+    return pairs
+
+
+def _setting_pair(
+    pairs: dict[str, list[frozenset[float]]], price: pd.Series, key: pd.Series, code: pd.Series
+) -> pd.Series:
     """Per group, whether its prices are the setting prices another line of the same code
     carries: where a line prices 97112 at 215 inpatient and 172 outpatient, a cost centre's
     97112 at 215 and another's at 172 are the inpatient and outpatient builds (Chomp's therapy
     cost centres), not two prices of one item."""
-    cols = _setting_columns(ctx)
-    none = pd.Series(False, index=pd.Index(key.unique()))
-    if len(cols) < 2:
-        return none
-    prices = ctx.lines.prices[cols]
-    both = (prices > 0).sum(axis=1) >= 2
-    pairs: dict[str, list[frozenset[float]]] = {}
-    for c, values in zip(ctx.frame["coded_hcpcs"][both], prices[both].to_numpy(), strict=True):
-        if isinstance(c, str):
-            pairs.setdefault(c, []).append(frozenset(v for v in values if v > 0))
-    if not pairs:
-        return none
-    seen = price.groupby(key, sort=False).agg(lambda p: frozenset(p))
-    of = code.reindex(key.index).groupby(key, sort=False).first()
+    seen = price.groupby(key, sort=False).agg(frozenset)
+    of = code.reindex(key.index).groupby(key, sort=False).first().reindex(seen.index)
     return pd.Series(
-        [
-            any(s <= pair for pair in pairs.get(c, ()))
-            for s, c in zip(seen, of.reindex(seen.index), strict=True)
-        ],
+        [any(s <= p for p in pairs.get(c, ())) for s, c in zip(seen, of, strict=True)],
         index=seen.index,
     )
 
