@@ -346,12 +346,11 @@ def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> 
 
 def _tiers(raw: dict[str, Any]) -> tuple[int, float, bool]:
     items, share, half = raw["tier_min_items"], raw["tier_share"], raw["half_price_tier"]
-    if not isinstance(items, int) or isinstance(items, bool) or items < 1:
+    # Types are checked against defaults.toml on load; the ranges here.
+    if items < 1:
         raise ConfigError("config: price_inconsistent.tier_min_items must be a whole number >= 1")
-    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0.5 < share <= 1:
+    if not 0.5 < share <= 1:
         raise ConfigError("config: price_inconsistent.tier_share must be above 0.5 and up to 1")
-    if not isinstance(half, bool):
-        raise ConfigError("config: price_inconsistent.half_price_tier must be true or false")
     return items, float(share), half
 
 

@@ -462,3 +462,126 @@ def test_a_usual_specimen_the_table_does_not_define_is_a_config_error(tmp_path):
     site.write_text('[price_inconsistent]\ndefault_specimens = ["blod"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="default_specimens names blod"):
         load_config(site)
+
+
+# Department price tiers and half-price pairs.
+
+DEPT_HEADER = ["Charge Code", "Description", "Dept", "Revenue Code", "HCPCS", "Price"]
+# Five lab tests both departments carry, each priced lower in the second (Los Robles prices
+# 122 of the 122 items its departments 728 and 795 share that way).
+TIERED = [
+    ("BASIC METABOLIC PANEL", "80048", "212", "48"),
+    ("CBC W AUTO DIFF", "85025", "162", "31"),
+    ("PROTHROMBIN TIME", "85610", "98", "20"),
+    ("URINALYSIS AUTO W/O SCOPE", "81003", "75", "15"),
+    ("TSH", "84443", "260", "52"),
+]
+
+
+def tier_rows(pairs=TIERED):
+    rows = []
+    for n, (desc, code, high, low) in enumerate(pairs):
+        rows.append([f"7{n:03}", desc, "728", "0300", code, high])
+        rows.append([f"9{n:03}", desc, "795", "0300", code, low])
+    return rows
+
+
+def test_a_department_pricing_every_shared_item_lower_is_a_tier(check):
+    _, result = check(tier_rows(), header=DEPT_HEADER)
+    assert found(result) == {}
+
+
+def test_a_slip_inside_a_tiered_department_still_fires(check):
+    rows = tier_rows()
+    rows.append(["9100", "CBC W AUTO DIFF", "795", "0300", "85025", "36"])  # 795: 31 and 36
+    _, result = check(rows, header=DEPT_HEADER)
+    got = found(result)
+    assert sorted(got) == [4]
+    assert "priced from 31.00 to 162.00 across 3 active lines (rows 4, 5, 12)" in got[4]
+
+
+def test_departments_priced_either_way_are_not_a_tier(check):
+    # Two of the five items priced higher in the second department: no price list explains it.
+    mixed = [*TIERED[:3], ("URINALYSIS AUTO W/O SCOPE", "81003", "15", "75"), TIERED[4]]
+    mixed.append(("TSH FREE T4", "84439", "40", "120"))
+    _, result = check(tier_rows(mixed), header=DEPT_HEADER)
+    assert sorted(found(result)) == [2, 4, 6, 8, 10, 12]
+
+
+def test_fewer_shared_items_than_the_minimum_are_not_a_tier(check, tmp_path):
+    _, result = check(tier_rows(TIERED[:4]), header=DEPT_HEADER)
+    assert sorted(found(result)) == [2, 4, 6, 8]
+    site = tmp_path / "site.toml"
+    site.write_text("[price_inconsistent]\ntier_min_items = 4\n", encoding="utf-8")
+    _, result = check(tier_rows(TIERED[:4]), header=DEPT_HEADER, config=site)
+    assert found(result) == {}
+
+
+def test_a_cost_centre_column_headed_cc_is_the_department(check):
+    # Chomp: inpatient therapy cost centre 4779 over its outpatient twin 4790 on every item.
+    header = ["ITEM", "DESCRIPTION", "CC", "TYPE", "DEF/IP PRICE", "CPT", "REV"]
+    items = [
+        ("OT EVAL LOW CMPLX", "97165", "353", "282"),
+        ("OT EVAL MOD CMPLX", "97166", "424", "339"),
+        ("OT EVAL HIGH CMPLX", "97167", "494", "395"),
+        ("OT MANUAL THERAPY", "97140", "205", "163"),
+        ("OT THERAPEUTIC EXERCISE", "97110", "205", "164"),
+    ]
+    rows = []
+    for n, (desc, code, ip, op) in enumerate(items):
+        rows.append([f"27{n}", desc, "4779", "CHARGES", ip, code, "434"])
+        rows.append([f"29{n}", desc, "4790", "CHARGES", op, code, "434"])
+    _, result = check(rows, header=header)
+    assert result.lines.frame["department"].head(2).tolist() == ["4779", "4790"]
+    assert found(result) == {}
+
+
+def test_two_prices_one_exactly_half_the_other_are_tiers(check, tmp_path):
+    # Stanislaus 6667: 64405 at 1,623 and 811.50, the file's secondary-procedure price.
+    rows = [
+        line(
+            code="502205",
+            desc="INJECTION GREATER OCCIPITAL NERVE",
+            rev="0360",
+            hcpcs="64405",
+            price="1623.00",
+        ),
+        line(
+            code="502514",
+            desc="INJECTION GREATER OCCIPITAL NERVE",
+            rev="0360",
+            hcpcs="64405",
+            price="811.50",
+        ),
+    ]
+    _, result = check(rows)
+    assert found(result) == {}
+    rows[1] = line(
+        code="502514",
+        desc="INJECTION GREATER OCCIPITAL NERVE",
+        rev="0360",
+        hcpcs="64405",
+        price="811.49",
+    )
+    _, result = check(rows)
+    assert sorted(found(result)) == [2]
+    site = tmp_path / "site.toml"
+    site.write_text("[price_inconsistent]\nhalf_price_tier = false\n", encoding="utf-8")
+    rows[1][5] = "811.50"
+    _, result = check(rows, config=site)
+    assert sorted(found(result)) == [2]
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("tier_min_items = 0", "tier_min_items must be a whole number"),
+        ("tier_share = 0.5", "tier_share must be above 0.5"),
+        ('half_price_tier = "yes"', "half_price_tier' must be a bool"),
+    ],
+)
+def test_tier_settings_are_checked(tmp_path, setting, message):
+    site = tmp_path / "site.toml"
+    site.write_text(f"[price_inconsistent]\n{setting}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(site)
