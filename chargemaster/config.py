@@ -66,10 +66,6 @@ class PriceInconsistent:
     method_fixed_codes: tuple[str, ...] = ()  # codes whose descriptor fixes the technique
     contrast_codes: tuple[str, ...] = ()  # imaging codes, told apart by the contrast stated
     bilateral_suffixes: tuple[str, ...] = ()  # modifier 50 as a description's last word
-    # A department that prices nearly every item it shares with another one way (>= share of
-    # the items priced apart, >= min_items of them) is a price tier, not an inconsistency.
-    tier_min_items: int = 5
-    tier_share: float = 0.85
     half_price_tier: bool = True  # two prices, one exactly half the other: a designed tier
 
 
@@ -282,7 +278,7 @@ def _build(raw: dict[str, Any], source: str) -> Config:
             tuple(
                 sorted(upper(raw["price_inconsistent"]["bilateral_suffixes"], "bilateral_suffixes"))
             ),
-            *_tiers(raw["price_inconsistent"]),
+            raw["price_inconsistent"]["half_price_tier"],
         ),
         fee_schedule=fee,
         price=price,
@@ -342,16 +338,6 @@ def _fee_schedule(raw: dict[str, Any], families: dict[str, tuple[str, ...]]) -> 
         ),
         skip_families=skip,
     )
-
-
-def _tiers(raw: dict[str, Any]) -> tuple[int, float, bool]:
-    items, share, half = raw["tier_min_items"], raw["tier_share"], raw["half_price_tier"]
-    # Types are checked against defaults.toml on load; the ranges here.
-    if items < 1:
-        raise ConfigError("config: price_inconsistent.tier_min_items must be a whole number >= 1")
-    if not 0.5 < share <= 1:
-        raise ConfigError("config: price_inconsistent.tier_share must be above 0.5 and up to 1")
-    return items, float(share), half
 
 
 def _price(raw: dict[str, Any]) -> PriceConfig:

@@ -187,10 +187,11 @@ def test_a_line_priced_per_setting_is_compared_with_lines_priced_the_same_way(ch
     ]
     pairs, _ = check(rows, header=CHOMP)
     assert fired(pairs, "PRICE-INCONSISTENT") == []
-    # Like with like still fires: two one-price lines, and two per-setting lines' OP prices.
+    # Like with like still fires (in one cost centre): two one-price lines, and two per-setting
+    # lines' OP prices.
     rows += [
-        ["2895017", "ECHO 2D LIMITED/FOLLOW-UP", "4080", "CHARGES", "600", "", "93308", "480"],
-        ["2883008", "ECHO 2D LIMITED/FOLLOW-UP", "4592", "CHARGES", "1518", "560", "93308", "480"],
+        ["2895017", "ECHO 2D LIMITED/FOLLOW-UP", "4079", "CHARGES", "600", "", "93308", "480"],
+        ["2883008", "ECHO 2D LIMITED/FOLLOW-UP", "4591", "CHARGES", "1518", "560", "93308", "480"],
     ]
     pairs, result = check(rows, header=CHOMP)
     f = result.findings[result.findings["rule"].eq("PRICE-INCONSISTENT")]

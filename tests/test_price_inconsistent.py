@@ -291,19 +291,18 @@ def test_a_send_out_department_keeps_its_lines_apart(check):
 
 
 def test_the_file_s_own_inpatient_and_outpatient_prices_are_not_a_discrepancy(check):
-    # Chomp: cost centre 4770 prices 97112 at 215 inpatient, 172 outpatient; cost centres 4779
-    # and 4790 carry one price each, 215 and 172: the inpatient and outpatient builds.
-    header = ["ITEM", "DESCRIPTION", "CC", "TYPE", "DEF/IP PRICE", "OP PRICE", "CPT", "REV"]
+    # Chomp: item 2770112 prices 97112 at 215 inpatient, 172 outpatient; two more items carry
+    # one price each, 215 and 172: the inpatient and outpatient builds (the file's cost centre
+    # column left out here, so that only the prices tell).
+    header = ["ITEM", "DESCRIPTION", "TYPE", "DEF/IP PRICE", "OP PRICE", "CPT", "REV"]
     rows = [
-        ["2770112", "NEUROMUSCULAR REEDUCATION", "4770", "CHARGES", "215", "172", "97112", "420"],
-        ["2779112", "NEUROMUSCULAR REEDUCATION", "4779", "CHARGES", "215", "", "97112", "420"],
-        ["2790112", "NEUROMUSCULAR REEDUCATION", "4790", "CHARGES", "172", "", "97112", "420"],
+        ["2770112", "NEUROMUSCULAR REEDUCATION", "CHARGES", "215", "172", "97112", "420"],
+        ["2779112", "NEUROMUSCULAR REEDUCATION", "CHARGES", "215", "", "97112", "420"],
+        ["2790112", "NEUROMUSCULAR REEDUCATION", "CHARGES", "172", "", "97112", "420"],
     ]
     _, result = check(rows, header=header)
     assert found(result) == {}
-    rows.append(
-        ["2791112", "NEUROMUSCULAR REEDUCATION", "4791", "CHARGES", "190", "", "97112", "420"]
-    )
+    rows.append(["2791112", "NEUROMUSCULAR REEDUCATION", "CHARGES", "190", "", "97112", "420"])
     _, result = check(rows, header=header)
     assert sorted(found(result)) == [3]
 
@@ -464,21 +463,19 @@ def test_a_usual_specimen_the_table_does_not_define_is_a_config_error(tmp_path):
         load_config(site)
 
 
-# Department price tiers and half-price pairs.
+# Departments and half-price pairs.
 
 DEPT_HEADER = ["Charge Code", "Description", "Dept", "Revenue Code", "HCPCS", "Price"]
-# Five lab tests both departments carry, each priced lower in the second (Los Robles prices
-# 122 of the 122 items its departments 728 and 795 share that way).
+# Los Robles prices the items its departments 728 and 795 share lower in 795, all 122 of them:
+# each department's price list.
 TIERED = [
     ("BASIC METABOLIC PANEL", "80048", "212", "48"),
     ("CBC W AUTO DIFF", "85025", "162", "31"),
     ("PROTHROMBIN TIME", "85610", "98", "20"),
-    ("URINALYSIS AUTO W/O SCOPE", "81003", "75", "15"),
-    ("TSH", "84443", "260", "52"),
 ]
 
 
-def tier_rows(pairs=TIERED):
+def two_departments(pairs=TIERED):
     rows = []
     for n, (desc, code, high, low) in enumerate(pairs):
         rows.append([f"7{n:03}", desc, "728", "0300", code, high])
@@ -486,35 +483,28 @@ def tier_rows(pairs=TIERED):
     return rows
 
 
-def test_a_department_pricing_every_shared_item_lower_is_a_tier(check):
-    _, result = check(tier_rows(), header=DEPT_HEADER)
+def test_one_item_in_two_departments_is_two_builds(check):
+    _, result = check(two_departments(), header=DEPT_HEADER)
     assert found(result) == {}
 
 
-def test_a_slip_inside_a_tiered_department_still_fires(check):
-    rows = tier_rows()
+def test_one_item_twice_in_one_department_is_reported_with_it(check):
+    rows = two_departments()
     rows.append(["9100", "CBC W AUTO DIFF", "795", "0300", "85025", "36"])  # 795: 31 and 36
     _, result = check(rows, header=DEPT_HEADER)
     got = found(result)
-    assert sorted(got) == [4]
-    assert "priced from 31.00 to 162.00 across 3 active lines (rows 4, 5, 12)" in got[4]
+    assert sorted(got) == [5]
+    assert got[5].startswith("85025 in department 795 on revenue code 0300 is priced from 31.00 to")
+    assert "36.00 across 2 active lines (rows 5, 8)" in got[5]
 
 
-def test_departments_priced_either_way_are_not_a_tier(check):
-    # Two of the five items priced higher in the second department: no price list explains it.
-    mixed = [*TIERED[:3], ("URINALYSIS AUTO W/O SCOPE", "81003", "15", "75"), TIERED[4]]
-    mixed.append(("TSH FREE T4", "84439", "40", "120"))
-    _, result = check(tier_rows(mixed), header=DEPT_HEADER)
-    assert sorted(found(result)) == [2, 4, 6, 8, 10, 12]
-
-
-def test_fewer_shared_items_than_the_minimum_are_not_a_tier(check, tmp_path):
-    _, result = check(tier_rows(TIERED[:4]), header=DEPT_HEADER)
-    assert sorted(found(result)) == [2, 4, 6, 8]
-    site = tmp_path / "site.toml"
-    site.write_text("[price_inconsistent]\ntier_min_items = 4\n", encoding="utf-8")
-    _, result = check(tier_rows(TIERED[:4]), header=DEPT_HEADER, config=site)
-    assert found(result) == {}
+def test_without_a_department_column_the_whole_file_is_one_department(check):
+    rows = [
+        [code, desc, rev, hcpcs, price] for code, desc, _, rev, hcpcs, price in two_departments()
+    ]
+    header = ["Charge Code", "Description", "Revenue Code", "HCPCS", "Price"]
+    _, result = check(rows, header=header)
+    assert sorted(found(result)) == [2, 4, 6]
 
 
 def test_a_cost_centre_column_headed_cc_is_the_department(check):
@@ -572,16 +562,8 @@ def test_two_prices_one_exactly_half_the_other_are_tiers(check, tmp_path):
     assert sorted(found(result)) == [2]
 
 
-@pytest.mark.parametrize(
-    "setting, message",
-    [
-        ("tier_min_items = 0", "tier_min_items must be a whole number"),
-        ("tier_share = 0.5", "tier_share must be above 0.5"),
-        ('half_price_tier = "yes"', "half_price_tier' must be a bool"),
-    ],
-)
-def test_tier_settings_are_checked(tmp_path, setting, message):
+def test_the_half_price_setting_is_checked(tmp_path):
     site = tmp_path / "site.toml"
-    site.write_text(f"[price_inconsistent]\n{setting}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=message):
+    site.write_text('[price_inconsistent]\nhalf_price_tier = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="half_price_tier' must be a bool"):
         load_config(site)

@@ -475,8 +475,8 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         bilateral |= upper.str.contains(last, regex=True).fillna(False).astype(bool)
     side = pd.Series(np.where(bilateral, " bilateral", ""), index=df.index, dtype="str")
     sent = ctx.config.price_inconsistent.send_out_words
-    if sent:  # in the description, or in the department's name ('LAB SEND-OUTS')
-        sends = _has_words(df["description"], sent) | _has_words(df["department"].fillna(""), sent)
+    if sent:
+        sends = _has_words(df["description"], sent)
         side = side + pd.Series(np.where(sends, " send-out", ""), index=df.index, dtype="str")
     # A description that states a duration ('30 MIN', '1 HR') prices that session length: a
     # 60-minute group session is not like a 15-minute one under the same per-session code.
@@ -487,16 +487,21 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     side = side + _lab_terms(ctx, df["description"], code)
     side = side + _contrast(ctx, df["description"], code)
     place = per_value(setting, lambda s: s.map(lambda v: f" ({v.lower()})" if v else ""))
+    # Like with like within one department (cost centre, GL account): each prices from its own
+    # costs, so one item under two of them is two builds (an inpatient unit and its outpatient
+    # twin, an in-house lab and a reference lab's account, a technical series and the
+    # professional one). On the labels, groups within one department were right 29 times in
+    # 30, groups across departments 20 times in 43 with 16 debatable.
+    dept = df["department"].str.strip().str.upper().fillna("")
+    unit = per_value(dept, lambda s: s.map(lambda d: f" in department {d}" if d else ""))
     others = _other_codes(ctx, code)
     label = code + others + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else ""))
-    label = label + side + place
-    like = code + "|" + others + "|" + mods + "|" + rev + "|" + setting + "|" + side
+    label = label + side + place + unit
+    like = code + "|" + others + "|" + mods + "|" + rev + "|" + setting + "|" + side + "|" + dept
     like = like + "|" + _priced_settings(ctx, df.index)
     keyed = _keyed_words(ctx)
     pairs = _setting_pairs(ctx)
     cfg = ctx.config.price_inconsistent
-    dept = df["department"].astype("str").str.strip().str.upper().fillna("")
-    tiers = None  # worked out once, from the first price column with groups to report
     out = []
     for col in charge_columns(ctx):
         price = ctx.lines.prices[col].reindex(df.index)
@@ -518,11 +523,6 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             stats = stats[~_setting_pair(pairs, price[key.index], key, code).reindex(stats.index)]
         if cfg.half_price_tier:
             stats = stats[stats["max"].round(2) != (stats["min"] * 2).round(2)]
-        if not stats.empty and tiers is None:
-            tiers = _department_tiers(price[take], like[take], dept[take], cfg)
-        if tiers:
-            key = key[key.isin(stats.index)]
-            stats = stats[~_along_tiers(tiers, price[key.index], key, dept).reindex(stats.index)]
         if stats.empty:
             continue
         # Rows are listed only for the groups whose prices differ.
@@ -553,53 +553,6 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             )
         )
     return out
-
-
-def _department_tiers(
-    price: pd.Series, key: pd.Series, dept: pd.Series, cfg
-) -> set[tuple[str, str]]:
-    """The department pairs (a, b), a < b, where one prices nearly every item they share and
-    price apart above the other: each department's price list, not a slip per item (Los
-    Robles' 728 over 795 on 122 of 122 items). An item is a group key; a department's price
-    for it, its median there."""
-    t = pd.DataFrame({"k": key.to_numpy(), "d": dept.to_numpy(), "p": price.to_numpy()})
-    med = t.groupby(["k", "d"], sort=False)["p"].median().reset_index()
-    if med["d"].nunique() < 2:
-        return set()
-    both = med.merge(med, on="k")
-    both = both[both["d_x"] < both["d_y"]]
-    if both.empty:
-        return set()
-    sign = np.sign(both["p_x"].to_numpy() - both["p_y"].to_numpy())
-    ways = pd.DataFrame({"a": both["d_x"], "b": both["d_y"], "up": sign > 0, "down": sign < 0})
-    n = ways.groupby(["a", "b"], sort=False)[["up", "down"]].sum()
-    apart = n["up"] + n["down"]
-    one_way = n.max(axis=1)
-    tier = (apart >= cfg.tier_min_items) & (one_way >= cfg.tier_share * apart)
-    return set(n.index[tier.to_numpy()])
-
-
-def _along_tiers(
-    tiers: set[tuple[str, str]], price: pd.Series, key: pd.Series, dept: pd.Series
-) -> pd.Series:
-    """Per group, whether its prices differ only between departments of a tier: each
-    department at one price, and every two departments at different prices a tier pair."""
-    t = pd.DataFrame({"k": key.to_numpy(), "d": dept.reindex(key.index).to_numpy()})
-    t["p"] = price.to_numpy()
-    per = t.groupby(["k", "d"], sort=False)["p"].agg(["min", "max"])
-    uniform = (per["min"] == per["max"]).groupby(level=0, sort=False).all()
-    out = {}
-    for k, g in per["min"].groupby(level=0, sort=False):
-        if not uniform[k] or len(g) < 2:
-            out[k] = False
-            continue
-        items = list(zip(g.index.get_level_values(1), g, strict=True))
-        out[k] = all(
-            pa == pb or (min(a, b), max(a, b)) in tiers
-            for i, (a, pa) in enumerate(items)
-            for b, pb in items[i + 1 :]
-        )
-    return pd.Series(out, dtype=bool)
 
 
 def _setting_pairs(ctx: Context) -> dict[str, list[frozenset[float]]]:
