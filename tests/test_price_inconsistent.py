@@ -137,9 +137,17 @@ def test_specimens_are_read_whole_word_under_one_canonical_name():
     ]
 
 
-def test_blood_serum_or_plasma_alone_is_the_usual_specimen():
-    texts = ["BILIRUBIN TOT BLD", "BILIRUBIN TOT", "CALCIUM SERUM", "METANEPH FRAC PLAS-QNI"]
-    assert lab_terms(texts, ["82247", "82247", "82310", "83835"]) == ["", "", "", ""]
+def test_a_specimen_named_on_one_line_only_keys_it_apart(tmp_path):
+    # Hahnemann 5990: 'MANGANESE' is the whole-blood test beside 'MANGANESE PLASMA'.
+    texts = ["BILIRUBIN TOT BLD", "BILIRUBIN TOT", "MANGANESE PLASMA", "MANGANESE"]
+    codes = ["82247", "82247", "83785", "83785"]
+    assert lab_terms(texts, codes) == [" blood", "", " plasma", ""]
+    # A site can name the specimens its lines leave out when they mean the usual one.
+    site = tmp_path / "site.toml"
+    site.write_text('[price_inconsistent]\ndefault_specimens = ["blood"]\n', encoding="utf-8")
+    ctx = types.SimpleNamespace(config=load_config(site), reference=None, as_of=dt.date(2026, 7, 1))
+    got = C._lab_terms(ctx, pd.Series(texts, dtype="str"), pd.Series(codes, dtype="str"))
+    assert got.tolist() == ["", "", " plasma", ""]
 
 
 def test_specimen_words_key_lab_codes_only():
@@ -210,14 +218,14 @@ def test_lab_lines_naming_the_same_specimen_any_spelling_are_still_compared(chec
         line(code="1", desc="CREATININE UR", rev="0300", hcpcs="82570", price="15.00"),
         line(code="2", desc="CREATININE URINE", rev="0300", hcpcs="82570", price="63.00"),
         line(code="3", desc="BILIRUBIN TOT BLD", rev="0300", hcpcs="82247", price="45.00"),
-        line(code="4", desc="BILIRUBIN TOT", rev="0300", hcpcs="82247", price="20.00"),
+        line(code="4", desc="BILIRUBIN TOT BLOOD", rev="0300", hcpcs="82247", price="20.00"),
         line(code="5", desc="HCV RNA QUANT / Q", rev="0300", hcpcs="87522", price="62.90"),
         line(code="6", desc="HCV RNA QUANT PCR /Q", rev="0300", hcpcs="87522", price="83.20"),
     ]
     got = checked(check, tmp_path, rows)
     assert sorted(got) == [2, 4, 6]
     assert got[2].startswith("82570 urine on revenue code 0300 is priced from 15.00 to 63.00")
-    assert got[4].startswith("82247 on revenue code 0300 is priced from 20.00 to 45.00")
+    assert got[4].startswith("82247 blood on revenue code 0300 is priced from 20.00 to 45.00")
     assert got[6].startswith("87522 on revenue code 0300 is priced from 62.90 to 83.20")
 
 
@@ -307,13 +315,17 @@ def test_the_file_s_own_inpatient_and_outpatient_prices_are_not_a_discrepancy(ch
     assert sorted(found(result)) == [3]
 
 
-def test_without_addendum_b_contrast_and_descriptors_are_not_read(check):
+def test_a_code_no_loaded_release_lists_keys_by_the_stated_contrast(check, tmp_path):
+    # Hahnemann 2278: 77058 (deleted in 2019, before the oldest release loaded here) without
+    # contrast at one price, without-then-with at another: two exams, not one at two prices.
     rows = [
-        line(code="1", desc="MRA CHEST W CONTRAST", rev="0618", hcpcs="71555", price="3670"),
-        line(code="2", desc="MRA CHEST WO W CONTRAST", rev="0618", hcpcs="71555", price="3864"),
+        line(code="1", desc="MRI BREAST UNI WO/ CM", rev="0610", hcpcs="77058", price="6124"),
+        line(code="2", desc="MRI BREAST UNI WO/W CM", rev="0610", hcpcs="77058", price="7554"),
+        line(code="3", desc="MRI BREAST UNI WO/W CM", rev="0610", hcpcs="77058", price="7600"),
     ]
-    _, result = check(rows)
-    assert sorted(found(result)) == [2]
+    assert sorted(checked(check, tmp_path, rows)) == [3]
+    _, result = check(rows)  # without Addendum B no descriptor says the code names one state
+    assert sorted(found(result)) == [3]
 
 
 # 5. Send-out brands.
@@ -334,7 +346,9 @@ def test_cardio_iq_lines_are_quest_send_outs(check, tmp_path):
     )
     got = checked(check, tmp_path, rows)
     assert sorted(got) == [4]
-    assert got[4].startswith("82465 send-out on revenue code 0300 is priced from 16.67 to 76.75")
+    assert got[4].startswith(
+        "82465 send-out blood+serum on revenue code 0300 is priced from 16.67 to 76.75"
+    )
 
 
 # Found on the fresh draw (s5): a professional-component line, a glued secondary prefix, a code

@@ -857,9 +857,12 @@ def _contrast(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Serie
 
 
 def _no_contrast_state(descriptor: str) -> bool:
+    """True where the descriptor states no contrast state, or there is none to read: a code
+    the loaded releases do not list (77058 'MRI BREAST UNI WO/ CM' and 'WO/W CM', deleted
+    before the oldest release) cannot be said to name one state, so the stated ones key."""
     from ..suggest import text_terms
 
-    return bool(descriptor) and text_terms(descriptor).contrast is None
+    return not descriptor or text_terms(descriptor).contrast is None
 
 
 def _contrast_states(text: pd.Series) -> pd.Series:
