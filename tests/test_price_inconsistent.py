@@ -34,6 +34,7 @@ ADDENDUM_B_ROWS = [
     ("82465", "Assay bld/serum cholesterol", "Q4"),
     ("72040", "X-ray exam neck spine 2-3 vw", "Q1"),
     ("74182", "Mri abdomen w/dye", "Q3"),
+    ("84166", "Protein e-phoresis/urine/csf", "Q4"),
 ]
 
 
@@ -227,6 +228,21 @@ def test_lab_lines_naming_the_same_specimen_any_spelling_are_still_compared(chec
     assert got[2].startswith("82570 urine on revenue code 0300 is priced from 15.00 to 63.00")
     assert got[4].startswith("82247 blood on revenue code 0300 is priced from 20.00 to 45.00")
     assert got[6].startswith("87522 on revenue code 0300 is priced from 62.90 to 83.20")
+
+
+def test_a_specimen_the_line_names_is_its_own_whatever_the_descriptor_allows(check, tmp_path):
+    # Orange County 1645: 84166 covers urine or CSF; the CSF and the urine test are two tests.
+    rows = [
+        line(code="1", desc="PROTEIN ELECTRO CSF", rev="0300", hcpcs="84166", price="110"),
+        line(code="2", desc="PROTEIN ELECTRO URINE", rev="0300", hcpcs="84166", price="180"),
+    ]
+    assert checked(check, tmp_path, rows) == {}
+    # A line naming none takes the descriptor's: it is compared with one naming them all.
+    rows[0] = line(code="1", desc="PROTEIN ELECTRO UR/CSF", rev="0300", hcpcs="84166", price="110")
+    rows.append(line(code="3", desc="PROTEIN ELECTRO", rev="0300", hcpcs="84166", price="120"))
+    got = checked(check, tmp_path, rows)
+    assert sorted(got) == [2]
+    assert got[2].startswith("84166 urine+csf on revenue code 0300 is priced from 110.00 to 120.00")
 
 
 # 4. Contrast state.

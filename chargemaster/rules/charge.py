@@ -752,7 +752,7 @@ def _codes_text(joined: str) -> str:
 
 
 def _lab_terms(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Series:
-    """' urine+blood LC-MS/MS' for the specimens and the methods a lab line names, or its
+    """' urine+blood LC-MS/MS' for the specimens and the methods a lab line names, or else its
     code's descriptor names (each set in the configured order, every spelling as its canonical
     name), else ''."""
     cfg = ctx.config.price_inconsistent
@@ -763,11 +763,17 @@ def _lab_terms(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Seri
     text, code = description[lab], code[lab]
     descriptor = _descriptors(ctx, code)
     fixed = in_ranges(code, cfg.method_fixed_codes).to_numpy(dtype=bool)
+    alternatives = descriptor.str.contains(r"/|\bOR\b", case=False, regex=True)
+    alternatives = alternatives.fillna(False).to_numpy(dtype=bool)
     for table, ignored in ((cfg.specimens, None), (cfg.methods, fixed)):
         if not table:
             continue
-        # Each canonical name a bit: a set of names is one number, the union an OR.
-        names = _named(text, table) | _named(descriptor, table)
+        # Each canonical name a bit: a set of names is one number, the union an OR. What the
+        # descriptor names is every line's ('Occult blood feces'), unless it names choices
+        # ('Protein e-phoresis/urine/csf'): then a line naming one is that one, not the other.
+        own, said = _named(text, table), _named(descriptor, table)
+        choices = ((said & (said - 1)) != 0) & alternatives  # two names or more
+        names = np.where(choices & (own != 0), own, own | said)
         if ignored is not None:
             names[ignored] = 0
         else:  # blood, serum or plasma alone: the test's usual specimen, keyed as none
