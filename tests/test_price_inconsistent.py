@@ -558,36 +558,18 @@ def test_a_cost_centre_column_headed_cc_is_the_department(check):
 
 def test_two_prices_one_exactly_half_the_other_are_tiers(check, tmp_path):
     # Stanislaus 6667: 64405 at 1,623 and 811.50, the file's secondary-procedure price.
-    rows = [
-        line(
-            code="502205",
-            desc="INJECTION GREATER OCCIPITAL NERVE",
-            rev="0360",
-            hcpcs="64405",
-            price="1623.00",
-        ),
-        line(
-            code="502514",
-            desc="INJECTION GREATER OCCIPITAL NERVE",
-            rev="0360",
-            hcpcs="64405",
-            price="811.50",
-        ),
-    ]
+    def nerve_block(code, price):
+        return line(
+            code=code, desc="INJ GREATER OCCIPITAL NERVE", rev="0360", hcpcs="64405", price=price
+        )
+
+    rows = [nerve_block("502205", "1623.00"), nerve_block("502514", "811.50")]
     _, result = check(rows)
     assert found(result) == {}
-    rows[1] = line(
-        code="502514",
-        desc="INJECTION GREATER OCCIPITAL NERVE",
-        rev="0360",
-        hcpcs="64405",
-        price="811.49",
-    )
-    _, result = check(rows)
+    _, result = check([rows[0], nerve_block("502514", "811.49")])  # a cent off half: a slip
     assert sorted(found(result)) == [2]
     site = tmp_path / "site.toml"
     site.write_text("[price_inconsistent]\nhalf_price_tier = false\n", encoding="utf-8")
-    rows[1][5] = "811.50"
     _, result = check(rows, config=site)
     assert sorted(found(result)) == [2]
 
