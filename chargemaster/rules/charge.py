@@ -451,8 +451,8 @@ def inconsistent_scope(ctx: Context, code: pd.Series) -> pd.Series:
     worklist=PRICES,
 )
 def price_inconsistent(ctx: Context) -> list[Fire]:
-    """Like with like: same code, modifiers, revenue code and price column, active facility
-    lines; one finding per group, on its first line."""
+    """Like with like: same code, modifiers, revenue code, department and price column, active
+    facility lines; one finding per group, on its first line."""
     df = ctx.frame
     facility = df["family"].ne("professional_fees").fillna(True)
     # Without a revenue code a line has nothing to be like: department text is too coarse.
@@ -776,7 +776,7 @@ def _lab_terms(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Seri
         names = np.where(choices & (own != 0), own, own | said)
         if ignored is not None:
             names[ignored] = 0
-        else:  # blood, serum or plasma alone: the test's usual specimen, keyed as none
+        else:  # the specimens the site calls usual (default_specimens), named alone: none
             usual = sum(1 << k for k, (n, _) in enumerate(table) if n in cfg.default_specimens)
             names[(names & ~usual) == 0] = 0
         bits = pd.Series(names, index=text.index)
