@@ -207,6 +207,22 @@ def test_header_normalisation_and_priority():
     assert unmapped == ["BILLING DESCRIPTION"]
 
 
+@pytest.mark.parametrize(
+    "header", ["CC", "Cost Ctr", "DEPT_NO", "Dept #", "Chg Dept", "Cost Center Code", "GL Dept"]
+)
+def test_cost_centre_and_department_number_headers_are_the_department(header):
+    # PRICE-INCONSISTENT compares within one department: a department column left unread
+    # would compare an inpatient cost centre with its outpatient twin (Chomp's 'CC').
+    fields, _ = map_headers(["ITEM", "DESCRIPTION", header, "CPT", "REV", "PRICE"], SPECS)
+    assert fields["department"] == [header]
+
+
+def test_the_department_name_wins_over_its_number():
+    fields, unmapped = map_headers(["Dept No", "Department", "Dept Desc", "Price"], SPECS)
+    assert fields["department"] == ["Department"]
+    assert unmapped == ["Dept No", "Dept Desc"]
+
+
 def test_cell_text_and_letters():
     assert [cell_text(v) for v in (300.0, 80053.0, 1508.15, 17115000, True, None)] == [
         "300",
