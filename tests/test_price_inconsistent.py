@@ -568,6 +568,8 @@ def test_two_prices_one_exactly_half_the_other_are_tiers(check, tmp_path):
     assert found(result) == {}
     _, result = check([rows[0], nerve_block("502514", "811.49")])  # a cent off half: a slip
     assert sorted(found(result)) == [2]
+    _, result = check([*rows, nerve_block("502515", "1000.00")])  # a third price: a slip
+    assert sorted(found(result)) == [2]
     site = tmp_path / "site.toml"
     site.write_text("[price_inconsistent]\nhalf_price_tier = false\n", encoding="utf-8")
     _, result = check(rows, config=site)

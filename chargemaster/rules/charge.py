@@ -521,8 +521,10 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
         stats = _differing(price[key.index], key)
         if pairs:
             stats = stats[~_setting_pair(pairs, price[key.index], key, code).reindex(stats.index)]
-        if cfg.half_price_tier:
-            stats = stats[stats["max"].round(2) != (stats["min"] * 2).round(2)]
+        if cfg.half_price_tier:  # two prices only: a third between them is a slip
+            half = stats["max"].round(2).eq((stats["min"] * 2).round(2))
+            two = price[key.index].groupby(key, sort=False).nunique().reindex(stats.index).eq(2)
+            stats = stats[~(half & two)]
         if stats.empty:
             continue
         # Rows are listed only for the groups whose prices differ.
