@@ -183,14 +183,14 @@ def test_a_line_priced_per_setting_is_compared_with_lines_priced_the_same_way(ch
     # Chomp 93308: row 2 has an inpatient 1,518 and an outpatient 526; row 3 one price, 526.
     rows = [
         ["2883007", "ECHO 2D LIMITED/FOLLOW-UP", "4591", "CHARGES", "1518", "526", "93308", "480"],
-        ["2895016", "ECHO 2D LIMITED/FOLLOW-UP", "4079", "CHARGES", "526", "", "93308", "480"],
+        ["2895016", "ECHO 2D LIMITED/FOLLOW-UP", "4591", "CHARGES", "526", "", "93308", "480"],
     ]
     pairs, _ = check(rows, header=CHOMP)
     assert fired(pairs, "PRICE-INCONSISTENT") == []
-    # Like with like still fires (in one cost centre): two one-price lines, and two per-setting
-    # lines' OP prices.
+    # Like with like still fires (all in one cost centre): two one-price lines, and two
+    # per-setting lines' OP prices.
     rows += [
-        ["2895017", "ECHO 2D LIMITED/FOLLOW-UP", "4079", "CHARGES", "600", "", "93308", "480"],
+        ["2895017", "ECHO 2D LIMITED/FOLLOW-UP", "4591", "CHARGES", "600", "", "93308", "480"],
         ["2883008", "ECHO 2D LIMITED/FOLLOW-UP", "4591", "CHARGES", "1518", "560", "93308", "480"],
     ]
     pairs, result = check(rows, header=CHOMP)

@@ -301,13 +301,15 @@ def test_another_contrast_state_under_a_one_state_code_is_another_exam(check, tm
 
 def test_a_send_out_department_keeps_its_lines_apart(check):
     # Orange County: arsenic 150 under account 'LAB - FAC DEF', 17.59 under 'LAB SEND-OUTS'.
-    header = ["CDM #", "CDM Description", "Account Name", "Rev Code", "Price", "CPT or HCPCS CD"]
+    header = ["CDM #", "CDM Description", "Account Name", "Rev Code", "Price", "CPT"]
     rows = [
         ["6940051", "ARSENIC QUANTITATIVE", "LAB - FAC DEF", "300", "150", "82175"],
         ["7002175", "ARSENIC QUANTITATIVE", "LAB SEND-OUTS", "300", "17.59", "82175"],
     ]
     _, result = check(rows, header=header)
     assert result.lines.frame["department"].tolist() == ["LAB - FAC DEF", "LAB SEND-OUTS"]
+    skipped = result.findings[result.findings["rule"].eq("RULE-SKIPPED")]
+    assert not skipped["message"].str.contains(RULE).any()
     assert found(result) == {}
     rows.append(["6940052", "ARSENIC QUANTITATIVE", "LAB - FAC DEF", "300", "160", "82175"])
     _, result = check(rows, header=header)
@@ -535,6 +537,29 @@ def test_without_a_department_column_the_whole_file_is_one_department(check):
     header = ["Charge Code", "Description", "Revenue Code", "HCPCS", "Price"]
     _, result = check(rows, header=header)
     assert sorted(found(result)) == [2, 4, 6]
+
+
+def test_department_names_are_read_whatever_their_spacing_and_case(check):
+    rows = [
+        ["1", "CBC W AUTO DIFF", "Main  Lab", "0300", "85025", "31"],
+        ["2", "CBC W AUTO DIFF", "MAIN LAB ", "0300", "85025", "36"],
+    ]
+    _, result = check(rows, header=DEPT_HEADER)
+    got = found(result)
+    assert list(got) == [2]
+    assert got[2].startswith("85025 in department MAIN LAB on revenue code 0300")
+
+
+def test_a_column_with_a_value_per_line_is_no_department(check):
+    # A charge code under a 'CC' header: every line its own 'department' would never compare.
+    rows = [
+        [f"1{n:05}", "CBC W AUTO DIFF", f"1{n:05}", "0300", "85025", str(40 + n % 2)]
+        for n in range(20)
+    ]
+    _, result = check(rows, header=DEPT_HEADER)
+    got = found(result)
+    assert list(got) == [2]
+    assert "across 20 active lines" in got[2]
 
 
 def test_a_cost_centre_column_headed_cc_is_the_department(check):

@@ -492,7 +492,13 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
     # twin, an in-house lab and a reference lab's account, a technical series and the
     # professional one). On the labels, groups within one department were right 29 times in
     # 30, groups across departments 20 times in 43 with 16 debatable.
-    dept = df["department"].str.strip().str.upper().fillna("")
+    dept = df["department"].str.replace(r"\s+", " ", regex=True).str.strip().str.upper()
+    dept = dept.fillna("")
+    # A column holding a value per line is no department (a charge code under a 'CC' header):
+    # keyed, it would keep every line apart and silence the rule. Departments group lines.
+    named = dept[dept.ne("")]
+    if len(named) >= 20 and named.nunique() > 0.9 * len(named):
+        dept = pd.Series("", index=df.index, dtype="str")
     unit = per_value(dept, lambda s: s.map(lambda d: f" in department {d}" if d else ""))
     others = _other_codes(ctx, code)
     label = code + others + per_value(mods, lambda s: s.map(lambda m: f" {m}" if m else ""))
@@ -523,7 +529,8 @@ def price_inconsistent(ctx: Context) -> list[Fire]:
             stats = stats[~_setting_pair(pairs, price[key.index], key, code).reindex(stats.index)]
         if cfg.half_price_tier:  # two prices only: a third between them is a slip
             half = stats["max"].round(2).eq((stats["min"] * 2).round(2))
-            two = price[key.index].groupby(key, sort=False).nunique().reindex(stats.index).eq(2)
+            cents = price[key.index].round(2).groupby(key, sort=False).nunique()
+            two = cents.reindex(stats.index).eq(2)
             stats = stats[~(half & two)]
         if stats.empty:
             continue
@@ -843,7 +850,8 @@ _CONTRAST_WORDS = frozenset({"CONTRAST", "WITH", "WITHOUT"})
 def _contrast(ctx: Context, description: pd.Series, code: pd.Series) -> pd.Series:
     """' with contrast', ' without contrast', ' with and without contrast' where the line's
     code is an imaging one whose descriptor covers any contrast state (71555 'Mri angio chest
-    w or w/o dye', CT angiography, echocardiography) and its description states one, else ''.
+    w or w/o dye', CT angiography, echocardiography) or that no loaded release describes, and
+    its description states one, else ''.
     Under a code that names one state the lines are one exam: a description stating another
     is a coding conflict, not another price. Read by suggest's key terms, every spelling it
     knows."""
