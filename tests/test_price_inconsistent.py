@@ -507,6 +507,12 @@ TIERED = [
 ]
 
 
+def in_departments(check, rows, header=DEPT_HEADER):
+    """The PRICE-INCONSISTENT findings, row -> message, of these lines under this header."""
+    _, result = check(rows, header=header)
+    return found(result)
+
+
 def two_departments(pairs=TIERED):
     rows = []
     for n, (desc, code, high, low) in enumerate(pairs):
@@ -516,15 +522,13 @@ def two_departments(pairs=TIERED):
 
 
 def test_one_item_in_two_departments_is_two_builds(check):
-    _, result = check(two_departments(), header=DEPT_HEADER)
-    assert found(result) == {}
+    assert in_departments(check, two_departments()) == {}
 
 
 def test_one_item_twice_in_one_department_is_reported_with_it(check):
     rows = two_departments()
     rows.append(["9100", "CBC W AUTO DIFF", "795", "0300", "85025", "36"])  # 795: 31 and 36
-    _, result = check(rows, header=DEPT_HEADER)
-    got = found(result)
+    got = in_departments(check, rows)
     assert sorted(got) == [5]
     assert got[5].startswith("85025 in department 795 on revenue code 0300 is priced from 31.00 to")
     assert "36.00 across 2 active lines (rows 5, 8)" in got[5]
@@ -535,8 +539,7 @@ def test_without_a_department_column_the_whole_file_is_one_department(check):
         [code, desc, rev, hcpcs, price] for code, desc, _, rev, hcpcs, price in two_departments()
     ]
     header = ["Charge Code", "Description", "Revenue Code", "HCPCS", "Price"]
-    _, result = check(rows, header=header)
-    assert sorted(found(result)) == [2, 4, 6]
+    assert sorted(in_departments(check, rows, header)) == [2, 4, 6]
 
 
 def test_department_names_are_read_whatever_their_spacing_and_case(check):
@@ -544,8 +547,7 @@ def test_department_names_are_read_whatever_their_spacing_and_case(check):
         ["1", "CBC W AUTO DIFF", "Main  Lab", "0300", "85025", "31"],
         ["2", "CBC W AUTO DIFF", "MAIN LAB ", "0300", "85025", "36"],
     ]
-    _, result = check(rows, header=DEPT_HEADER)
-    got = found(result)
+    got = in_departments(check, rows)
     assert list(got) == [2]
     assert got[2].startswith("85025 in department MAIN LAB on revenue code 0300")
 
@@ -556,8 +558,7 @@ def test_a_column_with_a_value_per_line_is_no_department(check):
         [f"1{n:05}", "CBC W AUTO DIFF", f"1{n:05}", "0300", "85025", str(40 + n % 2)]
         for n in range(20)
     ]
-    _, result = check(rows, header=DEPT_HEADER)
-    got = found(result)
+    got = in_departments(check, rows)
     assert list(got) == [2]
     assert "across 20 active lines" in got[2]
 
